@@ -1,0 +1,1 @@
+"""One module per ``zsp`` command; each only parses arguments and prints, engines do the work."""

@@ -1,0 +1,74 @@
+"""``zsp synth``: print and write the offline desired state of a stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .. import exit_codes
+from ..errors import ZspError
+from ..project import find_project_dir
+
+
+@click.command()
+@click.option("--stack", "stack", required=True, help="Stack name: reads stacks/Pulumi.<stack>.yaml.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write artifacts (default: .zsp/synth/<stack>).",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The Pulumi project (default: found upwards from the current directory).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: tree for people; json: summary for machines.",
+)
+def synth(stack: str, out_dir: Path | None, project_dir: Path | None, fmt: str) -> int:
+    """Run the stack program offline and write what it would create.
+
+    Writes resources.json (every resource with its inputs, secrets redacted), manifests/ (every
+    Kubernetes object, in apply order) and iam/ (every IAM document). This is the desired state,
+    not a diff against what is deployed.
+    """
+    from zsp.components.config import StackConfigError
+
+    from ..synth.artifacts import write_artifacts
+    from ..synth.runner import SynthError, synthesize
+    from ..synth.tree import build_tree
+
+    project = (project_dir or find_project_dir()).resolve()
+    try:
+        synthesis, _config = synthesize(project, stack)
+    except StackConfigError as err:
+        raise ZspError(str(err)) from None
+    except SynthError as err:
+        raise ZspError(f"stack {stack}: {err}", exit_codes.USAGE) from None
+    target = out_dir if out_dir is not None else project / ".zsp" / "synth" / stack
+    try:
+        counts = write_artifacts(synthesis, target)
+    except OSError as err:
+        raise ZspError(f"cannot write synth output to {target}: {err}") from None
+    if fmt == "json":
+        click.echo(json.dumps({"stack": stack, "out": str(target), **counts}))
+    else:
+        console = Console(highlight=False)
+        console.print(build_tree(synthesis))
+        console.print(
+            f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests "
+            f"and {counts['policies']} IAM documents to {target}"
+        )
+        console.print("[dim]This is the desired state of the stack, not a diff against the cloud.[/]")
+    return exit_codes.OK

@@ -1,0 +1,42 @@
+"""The terminal view of a synthesis: components as a tree, leaf resources counted by type."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.tree import Tree
+
+from .model import RecordedResource, Synthesis
+
+
+def _label(resource: RecordedResource, total: int) -> str:
+    return f"[bold]{resource.name}[/] [dim]{resource.type}[/] ({total} resources)"
+
+
+def _count(synthesis: Synthesis, urn: str) -> int:
+    children = synthesis.children(urn)
+    return len(children) + sum(_count(synthesis, c.urn) for c in children if not c.custom)
+
+
+def build_tree(synthesis: Synthesis, stack_urn: str | None = None) -> Tree:
+    """A rich tree: stack → components (recursively) → ``N × type`` lines for custom resources."""
+    root = Tree(
+        f"[bold]stack {synthesis.stack}[/] — desired state, not a diff against the cloud "
+        f"({len(synthesis.resources)} resources)"
+    )
+    top_parent = stack_urn
+    if top_parent is None:
+        urns = {r.urn for r in synthesis.resources}
+        parents = {r.parent for r in synthesis.resources if r.parent not in urns}
+        top_parent = next(iter(parents)) if len(parents) == 1 else None
+
+    def add(node: Tree, parent: str | None) -> None:
+        children = [r for r in synthesis.resources if r.parent == parent]
+        for component in sorted((c for c in children if not c.custom), key=lambda c: c.urn):
+            add(node.add(_label(component, _count(synthesis, component.urn))), component.urn)
+        leaves = Counter(c.type for c in children if c.custom)
+        for type_token, n in sorted(leaves.items()):
+            node.add(f"{n} × {type_token}")
+
+    add(root, top_parent)
+    return root
