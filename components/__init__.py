@@ -1,0 +1,1 @@
+"""Pulumi components of zsp: gateway, agent, isolation, identity, policy, secrets, SIEM."""
