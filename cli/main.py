@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 import click
 
 from . import exit_codes
