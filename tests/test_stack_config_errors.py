@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from stack_fixtures import copy_project, edit_stack
-
 from zsp.components.config import StackConfigError, parse_duration, read_stack_file
 
 

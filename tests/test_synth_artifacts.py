@@ -11,7 +11,6 @@ import kubernetes_validate
 import pytest
 from ruamel.yaml import YAML
 from synth_helpers import synth_stack
-
 from zsp.cli.synth.artifacts import APPLY_ORDER, kubernetes_manifests, write_artifacts
 
 ROOT = Path(__file__).resolve().parent.parent
