@@ -138,3 +138,22 @@ def test_rerun_replaces_the_previous_output(tmp_path: Path) -> None:
     write_artifacts(synthesis, out)
     assert not (out / "manifests" / "stale.yaml").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no staging dirs left behind"
+
+
+def test_tree_groups_by_component_and_counts() -> None:
+    from rich.console import Console
+    from zsp.cli.synth.tree import build_tree
+
+    synthesis, _ = synth_stack("prod")
+    console = Console(width=200, record=True)
+    console.print(build_tree(synthesis))
+    text = console.export_text()
+    assert (
+        f"stack prod — desired state, not a diff against the cloud ({len(synthesis.resources)}"
+        in text
+    )
+    assert "model-llama-vllm zsp:endpoint:ModelServer (2 resources)" in text
+    assert "1 × kubernetes:apps/v1:Deployment" in text
+    compact = Console(width=200, record=True)
+    compact.print(build_tree(synthesis, max_per_type=0))
+    assert "… and 1 more zsp:endpoint:ModelServer" in compact.export_text()
