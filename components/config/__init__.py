@@ -1,6 +1,6 @@
 """Typed stack configuration (``stacks/Pulumi.<env>.yaml``) shared by the stack program and the CLI."""
 
-from .base import REDACTED, Section, Seconds, parse_duration
+from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
 from .identity import (
@@ -20,25 +20,25 @@ from .stackfile import StackFile, read_stack_file
 __all__ = [
     "REDACTED",
     "AwsSettings",
+    "ClusterSettings",
     "CognitoSettings",
     "Consumer",
+    "CredentialPolicy",
+    "Endpoint",
     "EntraSettings",
     "Group",
     "IdentitySettings",
-    "Workload",
-    "subject_problem",
-    "ClusterSettings",
-    "CredentialPolicy",
-    "Endpoint",
     "ModelServer",
     "Resources",
-    "Section",
     "Seconds",
+    "Section",
     "StackConfig",
     "StackConfigError",
     "StackFile",
+    "Workload",
     "parse_duration",
     "parse_stack_config",
     "read_stack_file",
     "stack_config_from_pulumi",
+    "subject_problem",
 ]

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from .base import Section, Seconds
+from .base import Seconds, Section
 
 WorkloadProvider = Literal["github", "gitlab", "eks"]
 
@@ -131,14 +131,18 @@ class Workload(Section):
 class EntraSettings(Section):
     """Microsoft Entra ID as the external IdP: CI and pods get tokens by federation, no secret."""
 
-    tenant_id: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    tenant_id: str = Field(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
     application_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,119}$")
 
 
 class IdentitySettings(Section):
     """``zsp:identity``: IdP registrations and workload identity."""
 
-    gateway_api_url: HttpUrl = Field(description="The gateway's API_URL; callback is /api/callback.")
+    gateway_api_url: HttpUrl = Field(
+        description="The gateway's API_URL; callback is /api/callback."
+    )
     cognito: CognitoSettings
     entra: EntraSettings | None = None
     gateway_idp: Literal["cognito", "entra"] = Field(

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuread as azuread
-
 from zsp.components.config import StackConfig
 
 from .cognito import GROUPS_CLAIM, CognitoIdentity, CognitoIdentityArgs, MachineClientSpec
@@ -118,7 +117,9 @@ class Identity(pulumi.ComponentResource):
                 eks_issuer_url=issuers["eks"],
                 gitlab_url=issuers["gitlab"],
                 max_session_duration_limit=ident.max_session_duration_limit,
-                consumer_secret_arns={c: m.secret_arn for c, m in self.cognito.machine_clients.items()},
+                consumer_secret_arns={
+                    c: m.secret_arn for c, m in self.cognito.machine_clients.items()
+                },
             ),
             opts=child,
         )

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-
 from zsp.components.config.identity import CognitoSettings, Group
+
+_IN_MINUTES = aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+    access_token="minutes",  # noqa: S106 - units, not secrets
+    id_token="minutes",  # noqa: S106
+    refresh_token="minutes",  # noqa: S106
+)
+"""Every validity on our clients is counted in minutes (one unit, no 60x mistakes)."""
 
 GROUPS_CLAIM = "cognito:groups"
 """Where Cognito puts group membership in its tokens (hoop ``IDP_GROUPS_CLAIM``)."""
@@ -134,9 +140,7 @@ class CognitoIdentity(pulumi.ComponentResource):
             access_token_validity=minutes,
             id_token_validity=minutes,
             refresh_token_validity=s.web_refresh_token_validity // 60,
-            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
-                access_token="minutes", id_token="minutes", refresh_token="minutes"
-            ),
+            token_validity_units=_IN_MINUTES,
             opts=pulumi.ResourceOptions.merge(
                 scoped, pulumi.ResourceOptions(additional_secret_outputs=["clientSecret"])
             ),
@@ -209,9 +213,7 @@ class CognitoIdentity(pulumi.ComponentResource):
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,
             access_token_validity=spec.access_token_validity // 60,
-            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
-                access_token="minutes", id_token="minutes", refresh_token="minutes"
-            ),
+            token_validity_units=_IN_MINUTES,
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(additional_secret_outputs=["clientSecret"])
             ),
@@ -239,7 +241,7 @@ class CognitoIdentity(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-client-{spec.consumer}-secret-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(payload),
+            secret_string=pulumi.Output.secret(payload),  # type: ignore[arg-type]
             opts=pulumi.ResourceOptions(parent=self),
         )
         return MachineClient(client_id=client.id, secret_arn=secret.arn, secret=secret)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_azuread as azuread
-
 from zsp.components.config.identity import Workload
 
 ENTRA_AUDIENCE = "api://AzureADTokenExchange"

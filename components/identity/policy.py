@@ -25,7 +25,7 @@ class TrustPolicyError(ValueError):
 def issuer_host(issuer_url: str) -> str:
     """IAM's condition-key prefix for an OIDC provider: the issuer URL without ``https://``.
 
-    ``https://oidc.eks.eu-west-1.amazonaws.com/id/ABC`` → ``oidc.eks.eu-west-1.amazonaws.com/id/ABC``.
+    ``https://oidc.eks.eu-west-1.amazonaws.com/id/ABC`` → ``oidc.eks...amazonaws.com/id/ABC``.
     """
     parsed = urlparse(issuer_url)
     if parsed.scheme != "https" or not parsed.netloc:

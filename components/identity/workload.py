@@ -8,11 +8,11 @@ all it needs to obtain a short-lived IdP token and then a gateway credential.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-
 from zsp.components.config.identity import Workload
 
 from .policy import (
@@ -38,6 +38,24 @@ class WorkloadIdentityArgs:
     """Hard maximum for every role's ``max_session_duration`` (AWS allows up to 43200)."""
     consumer_secret_arns: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """Consumer → ARN of its machine-client secret (from ``CognitoIdentity``)."""
+
+
+def _trust_json(workload: Workload, issuer: str) -> Callable[[str], str]:
+    """The trust policy as JSON once the provider ARN is known (bound per workload)."""
+
+    def render(provider_arn: str) -> str:
+        doc = trust_policy(
+            workload=workload.name,
+            provider=workload.provider,
+            provider_arn=provider_arn,
+            issuer_url=issuer,
+            audience=workload.sts_audience,
+            subject=workload.subject,
+            allow_wildcard=workload.allow_wildcard,
+        )
+        return json.dumps(doc, sort_keys=True)
+
+    return render
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
@@ -94,20 +112,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         readers: dict[str, list[pulumi.Output[str]]] = {}
         for w in args.workloads:
             issuer = issuers[w.provider]
-            doc = self.providers[w.provider].arn.apply(
-                lambda arn, w=w, issuer=issuer: json.dumps(
-                    trust_policy(
-                        workload=w.name,
-                        provider=w.provider,
-                        provider_arn=arn,
-                        issuer_url=issuer,
-                        audience=w.sts_audience,
-                        subject=w.subject,
-                        allow_wildcard=w.allow_wildcard,
-                    ),
-                    sort_keys=True,
-                )
-            )
+            doc = self.providers[w.provider].arn.apply(_trust_json(w, issuer))
             tags = {"zsp:workload": w.name, "zsp:consumer": w.consumer}
             if w.allow_wildcard:
                 tags[WILDCARD_TAG] = w.allow_wildcard
