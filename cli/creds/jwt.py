@@ -58,6 +58,10 @@ def verify_access_token(
         decoded = jwt.decode(token, keys, algorithms=ALGORITHMS)
     except errors.BadSignatureError:
         raise TokenRejected("token signature does not verify against the issuer's JWKS") from None
+    except (errors.InvalidKeyIdError, errors.MissingKeyError):
+        raise TokenRejected(
+            "token signature cannot be checked: its key (kid) is not in the issuer's JWKS"
+        ) from None
     except (errors.UnsupportedAlgorithmError, errors.MissingAlgorithmError):
         raise TokenRejected("token is not signed with RS256") from None
     except errors.JoseError as err:
