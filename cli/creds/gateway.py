@@ -101,7 +101,8 @@ class GatewayClient:
             raise CredsError(
                 f"cannot reach the gateway at {self.api_url}: {type(err).__name__}"
             ) from None
-        if response.status_code != 201:
+        # 201 issued; 202 accepted for review (just-in-time access), no token yet.
+        if response.status_code not in (201, 202):
             raise CredsError(
                 f"gateway refused a credential for {connection!r}: {_message(response)}"
             )
