@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from synth_helpers import synth_stack
-
 from zsp.cli.synth import synthesize
 from zsp.cli.synth.model import Synthesis
 from zsp.components.config import StackConfigError
@@ -121,7 +120,9 @@ def test_each_role_reads_only_its_consumers_secret() -> None:
             "Sid": "ReadOwnMachineClientSecret",
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
-            "Resource": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:zsp/dev/idp/eval-jobs-c97378",
+            "Resource": (
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:zsp/dev/idp/eval-jobs-c97378"
+            ),
         }
     ]
     secret_policies = named(s, "aws:secretsmanager/secretPolicy:SecretPolicy")
@@ -159,7 +160,7 @@ def test_stack_exports_gateway_idp_settings() -> None:
     assert idp["issuer"].startswith("https://cognito-idp.eu-west-1.amazonaws.com/")
     assert idp["groupsClaim"] == "cognito:groups"
     assert idp["clientId"] == idp["audience"]
-    assert "clientSecret" in idp
+    assert idp["clientSecret"] == "[redacted]"  # a Pulumi secret: never in synth output
     assert set(s.outputs["identity"]["workloadRoleArns"]) == {
         "support-bot-deploy",
         "eval-jobs-ci",
@@ -193,8 +194,8 @@ def test_wildcard_sub_makes_synth_fail_naming_workload_and_line(tmp_path: Path) 
     line = next(i for i, ln in enumerate(lines, 1) if "name: support-bot-deploy" in ln)
     assert text.startswith(f"stacks/Pulumi.dev.yaml:{line}: zsp:identity.workloads[0]:")
     assert (
-        "workload 'support-bot-deploy' subject 'repo:acme/support-bot:environment:*' contains a wildcard"
-        in text
+        "workload 'support-bot-deploy' subject 'repo:acme/support-bot:environment:*' "
+        "contains a wildcard" in text
     )
 
 
