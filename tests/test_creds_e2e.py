@@ -15,7 +15,6 @@ import httpx
 import pytest
 from fixtures_oidc import GATEWAY_AUDIENCE, SCOPE, CredsGateway
 from oidc_issuer import OidcIssuer
-
 from zsp.cli.creds import (
     CredentialProvider,
     CredsError,
@@ -381,3 +380,13 @@ def test_file_cache_roundtrip(tmp_path: Path, creds_env: CredsGateway) -> None:
     assert loaded.token == cred.token and loaded.expires_at == cred.expires_at
     assert "httpproxy-" not in repr(loaded)
     p.close()
+
+
+def test_missing_settings_are_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ZSP_GATEWAY_URL", "ZSP_IDP_ISSUER", "ZSP_CLIENT_ID", "ZSP_IDP_AUDIENCE"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = run(capsys, "--connection", "openai")
+    assert code == 2 and out == ""
+    assert "Missing option '--gateway-url'" in err

@@ -45,6 +45,7 @@ def values(workload: str) -> dict[str, Any]:
         "namespace": subject.split(":")[2],
         "service_account": subject.split(":")[3] if subject.startswith("system:") else "x",
         "image": "ghcr.io/acme/support-bot:1.4.2",
+        "max_duration": f"{config.credentials.max_ttl}s",
     }
 
 
@@ -73,6 +74,7 @@ def test_github_actions_job_uses_its_oidc_token_and_the_pinned_environment() -> 
         "zsp creds --connection openai --duration 15m --format env --no-cache" in creds_step["run"]
     )
     assert 'echo "::add-mask::$OPENAI_API_KEY"' in creds_step["run"]
+    assert creds_step["env"]["ZSP_MAX_DURATION"] == "3600s"
     text = render_snippet("github", v)
     assert not any(s in text for s in SECRETISH)
 
@@ -96,6 +98,7 @@ def test_gitlab_job_requests_an_id_token_with_the_sts_audience() -> None:
     assert v["subject"] == "project_path:acme/ml/eval-jobs:ref_type:branch:ref:main"
     assert job["variables"]["AWS_ROLE_ARN"] == "arn:aws:iam::111122223333:role/zsp-dev-eval-jobs-ci"
     assert job["variables"]["AWS_WEB_IDENTITY_TOKEN_FILE"] == "/tmp/zsp-web-identity-token"
+    assert job["variables"]["ZSP_MAX_DURATION"] == "3600s"
     assert any("zsp creds --connection openai" in line for line in job["script"])
     assert not any(s in text for s in SECRETISH)
 

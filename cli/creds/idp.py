@@ -137,7 +137,8 @@ class IdpClient:
         kwargs: dict[str, Any] = {
             "issuer": s.issuer,
             "audience": s.audience,
-            "required_scopes": s.scopes,
+            # Entra's "api://<app>/.default" selects a resource; the grant shows up as roles.
+            "required_scopes": [x for x in s.scopes if not x.endswith("/.default")],
         }
         try:
             claims = verify_access_token(raw, jwks=self.jwks(), **kwargs)

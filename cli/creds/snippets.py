@@ -30,5 +30,10 @@ def render_snippet(kind: str, values: dict[str, Any]) -> str:
         autoescape=False,  # noqa: S701 - YAML output, not HTML
     )
     api = str(values.get("api", "openai"))
-    defaults = {"idp": "cognito", "duration": "15m", "key_var": SDK_ENV[api][1]}
+    defaults = {
+        "idp": "cognito",
+        "duration": "15m",
+        "max_duration": "1h",
+        "key_var": SDK_ENV[api][1],
+    }
     return env.get_template(SNIPPETS[kind]).render(**{**defaults, **values})
