@@ -390,3 +390,36 @@ def test_missing_settings_are_a_usage_error(
     code, out, err = run(capsys, "--connection", "openai")
     assert code == 2 and out == ""
     assert "Missing option '--gateway-url'" in err
+
+
+def test_device_flow_for_a_person_end_to_end(
+    creds_env: CredsGateway, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person: the CLI prints a URL and code on stderr, polls, then gets the credential."""
+    import threading
+    import time
+
+    monkeypatch.delenv("ZSP_CLIENT_SECRET")
+    monkeypatch.setenv("ZSP_CLIENT_ID", "zsp-cli")
+    idp = creds_env.idp
+    stop = threading.Event()
+
+    def approve() -> None:  # the person opening the verification URL in a browser
+        while not stop.is_set():
+            for grant in list(idp.devices.values()):
+                httpx.get(
+                    f"{idp.url}/device", params={"user_code": grant.user_code, "user": "alice"}
+                )
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=approve, daemon=True)
+    thread.start()
+    try:
+        code, out, err = run(capsys, "--connection", "openai", "--format", "json", "--no-cache")
+    finally:
+        stop.set()
+        thread.join(5)
+    assert code == 0, err
+    assert f"To sign in, open {idp.url}/device and enter the code " in err
+    assert creds_env.credential(json.loads(out)["Token"])["subject"] == "alice"

@@ -17,7 +17,6 @@ import pytest
 from fixtures_oidc import CI_SUBJECT, GATEWAY_AUDIENCE, SCOPE
 from joserfc.jwk import RSAKey
 from oidc_issuer import OidcIssuer
-
 from zsp.cli.creds import CredsError, CredsSettings, IdpClient, TokenRejected, verify_access_token
 
 
@@ -121,7 +120,7 @@ def test_wrong_issuer_missing_scope_and_no_exp_are_refused(
     oidc_issuer: OidcIssuer, ci_issuer: OidcIssuer
 ) -> None:
     foreign = ci_issuer.mint("x", GATEWAY_AUDIENCE, 300, scope=SCOPE)
-    with pytest.raises(TokenRejected, match="signature|issuer"):
+    with pytest.raises(TokenRejected, match=r"signature|issuer"):
         verify(oidc_issuer, foreign)
     with pytest.raises(TokenRejected, match=r"token issuer 'http://127\.0\.0\.1:\d+' is not"):
         verify(ci_issuer, foreign, issuer=oidc_issuer.issuer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from zsp.components.identity import (
     TrustPolicyError,
     client_secret_resource_policy,

@@ -263,3 +263,48 @@ def test_workload_for_unknown_consumer_is_refused(tmp_path: Path) -> None:
         StackConfigError, match="names consumer 'eval-job', which is not in consumers"
     ):
         synthesize(project, "dev")
+
+
+COMPONENT_PROGRAM = """
+import pulumi
+from zsp.components.config import Workload
+from zsp.components.identity import WorkloadIdentity, WorkloadIdentityArgs
+
+workload = Workload.model_construct(  # bypasses config validation: the component must refuse
+    name="ci", consumer="bot", provider="github", subject={subject!r}, audience=None,
+    max_session_duration={duration}, allow_wildcard=None,
+)
+WorkloadIdentity(
+    "wl",
+    WorkloadIdentityArgs(
+        environment="dev",
+        workloads=[workload],
+        eks_issuer_url="https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+        consumer_secret_arns={{"bot": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x"}},
+    ),
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("subject", "duration", "message"),
+    [
+        ("repo:acme/*", 3600, "workload 'ci' subject 'repo:acme/\\*' contains a wildcard"),
+        (None, 3600, "workload 'ci' has no subject"),
+        ("repo:acme/app:environment:prod", 7200, "exceeds the hard maximum 3600s"),
+    ],
+)
+def test_component_refuses_on_its_own_and_registers_nothing(
+    tmp_path: Path, subject: str | None, duration: int, message: str
+) -> None:
+    from zsp.cli.synth.runner import SynthError
+
+    project = project_with(tmp_path, "zsp:environment: dev", "zsp:environment: dev")
+    (project / "stacks" / "__main__.py").write_text(
+        COMPONENT_PROGRAM.format(subject=subject, duration=duration)
+    )
+    with pytest.raises(SynthError, match=message) as err:
+        synthesize(project, "dev")
+    assert "component zsp:identity:WorkloadIdentity 'wl'" in str(err.value)
+    # Refused before any child: the last registration is the component itself, no IAM object.
+    assert "aws:iam/" not in str(err.value)
