@@ -58,6 +58,16 @@ class IdpSettings:
     audience: pulumi.Input[str]
     groups_claim: str
 
+    def gateway_env(self) -> dict[str, pulumi.Input[str]]:
+        """The hoop gateway's environment variables, named as hoop reads them."""
+        return {
+            "IDP_ISSUER": self.issuer,
+            "IDP_CLIENT_ID": self.client_id,
+            "IDP_CLIENT_SECRET": self.client_secret,
+            "IDP_AUDIENCE": self.audience,
+            "IDP_GROUPS_CLAIM": self.groups_claim,
+        }
+
 
 @dataclass(frozen=True)
 class IdentityArgs:
