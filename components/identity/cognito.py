@@ -124,7 +124,8 @@ class CognitoIdentity(pulumi.ComponentResource):
             user_pool_id=self.pool.id,
             generate_secret=True,
             allowed_oauth_flows_user_pool_client=True,
-            # Authorization code only (hoop sends PKCE); no implicit flow, no client credentials.
+            # Authorization code only: no implicit flow, no client credentials. hoop logs people in
+            # as a confidential client (secret); Cognito also verifies PKCE (S256) when sent.
             allowed_oauth_flows=["code"],
             allowed_oauth_scopes=[
                 "openid",
