@@ -12,6 +12,7 @@ from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "creds": ("zsp.cli.commands.creds", "Short-lived gateway credential for a caller's SDK."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
 }
 """name → (module defining a click command of the same name, one-line help)."""

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
+from zsp.components.identity import Identity, IdentityArgs
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.model_server import ModelServer, ModelServerArgs
 
@@ -72,6 +73,11 @@ def main() -> None:
                     pulumi.ResourceOptions(depends_on=[namespaces[endpoint.server.namespace]]),
                 ),
             )
+
+    # Identity: who may ask the gateway for a credential. `identity.idp` feeds the gateway's IDP_*.
+    if config.identity is not None:
+        identity = Identity("identity", IdentityArgs(config), opts=providers)
+        pulumi.export("identity", identity.exports())
 
     pulumi.export(
         "endpoints",

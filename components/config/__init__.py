@@ -3,6 +3,15 @@
 from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .identity import (
+    CognitoSettings,
+    Consumer,
+    EntraSettings,
+    Group,
+    IdentitySettings,
+    Workload,
+    subject_problem,
+)
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .stack import StackConfig
@@ -12,8 +21,13 @@ __all__ = [
     "REDACTED",
     "AwsSettings",
     "ClusterSettings",
+    "CognitoSettings",
+    "Consumer",
     "CredentialPolicy",
     "Endpoint",
+    "EntraSettings",
+    "Group",
+    "IdentitySettings",
     "ModelServer",
     "Resources",
     "Seconds",
@@ -21,8 +35,10 @@ __all__ = [
     "StackConfig",
     "StackConfigError",
     "StackFile",
+    "Workload",
     "parse_duration",
     "parse_stack_config",
     "read_stack_file",
     "stack_config_from_pulumi",
+    "subject_problem",
 ]

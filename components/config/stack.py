@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 
 
@@ -20,6 +21,7 @@ class StackConfig(Section):
     cluster: ClusterSettings
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
+    identity: IdentitySettings | None = None
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
@@ -29,6 +31,32 @@ class StackConfig(Section):
                 raise ValueError(f"endpoint name {endpoint.name!r} is used twice")
             seen.add(endpoint.name)
         return self
+
+    @model_validator(mode="after")
+    def _token_lifetimes(self) -> StackConfig:
+        # Invariant 2: no machine client may hand out an access token that outlives maxTtl.
+        if self.identity is not None:
+            for consumer in self.identity.consumers:
+                ttl = self.access_token_validity(consumer.name)
+                if ttl > self.credentials.max_ttl:
+                    raise ValueError(
+                        f"identity consumer {consumer.name!r} accessTokenValidity ({ttl}s) "
+                        f"exceeds zsp:credentials.maxTtl ({self.credentials.max_ttl}s)"
+                    )
+                if ttl % 60 or ttl < 300:
+                    raise ValueError(
+                        f"identity consumer {consumer.name!r} accessTokenValidity ({ttl}s) must "
+                        "be whole minutes, at least 5m (Cognito's bounds)"
+                    )
+        return self
+
+    def access_token_validity(self, consumer: str) -> int:
+        """Seconds a consumer's access token lives: its own setting or the stack default."""
+        assert self.identity is not None
+        for c in self.identity.consumers:
+            if c.name == consumer:
+                return c.access_token_validity or self.credentials.default_ttl
+        raise KeyError(consumer)
 
     @property
     def is_production(self) -> bool:
