@@ -10,8 +10,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from zsp.components.agent import GatewayAgent, GatewayAgentArgs
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
+from zsp.components.gateway import InferenceGateway, InferenceGatewayArgs, gateway_pod_labels
+from zsp.components.gateway_database import GatewayDatabaseArgs, GatewayDatabaseComponent
+from zsp.components.isolation import EndpointIsolation, EndpointIsolationArgs, PodTarget
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
+from zsp.components.migrated_secrets import MigratedSecrets, MigratedSecretsArgs
 from zsp.components.model_server import ModelServer, ModelServerArgs
 
 
@@ -47,6 +52,11 @@ def main() -> None:
     model_namespaces = sorted(
         {e.server.namespace for e in config.endpoints if e.server is not None and e.server.deploy}
     )
+    gw = config.gateway
+    # One hoop agent per namespace of in-cluster models; hosted endpoints use the first one's.
+    agent_namespaces = sorted({e.server.namespace for e in config.endpoints if e.server})
+    hosted_ns = None if gw is None else gw.agent.hosted_namespace or next(iter(agent_namespaces), "hoop-agents")
+    extra = [] if gw is None else [gw.namespace, hosted_ns]
     namespaces = {
         name: k8s.core.v1.Namespace(
             f"ns-{name}",
@@ -56,7 +66,7 @@ def main() -> None:
             ),
             opts=pulumi.ResourceOptions(provider=k8s_provider),
         )
-        for name in model_namespaces
+        for name in sorted({*model_namespaces, *agent_namespaces, *filter(None, extra)})
     }
 
     servers: dict[str, ModelServer] = {}
@@ -70,6 +80,112 @@ def main() -> None:
                     pulumi.ResourceOptions(depends_on=[namespaces[endpoint.server.namespace]]),
                 ),
             )
+
+    if gw is not None:
+        in_ns = lambda ns: pulumi.ResourceOptions.merge(  # noqa: E731
+            providers, pulumi.ResourceOptions(depends_on=[namespaces[ns]])
+        )
+        database = GatewayDatabaseComponent(
+            "hoop-db",
+            GatewayDatabaseArgs(
+                settings=gw.database,
+                environment=config.environment,
+                namespace=gw.namespace,
+                vpc_id=config.cluster.vpc_id,
+                subnet_ids=config.cluster.private_subnet_ids,
+                client_security_group_ids=[config.cluster.node_security_group_id],
+                client_pod_labels=gateway_pod_labels(),
+                storage_class=gw.storage_class,
+            ),
+            opts=in_ns(gw.namespace),
+        )
+        gateway = InferenceGateway(
+            "hoop",
+            InferenceGatewayArgs(
+                namespace=gw.namespace,
+                version=gw.version,
+                replicas=gw.replicas,
+                api_host=gw.api_host,
+                proxy_host=gw.proxy_host,
+                grpc_host=gw.grpc_host,
+                ingress_class=config.cluster.ingress_class,
+                cert_manager_issuer=config.cluster.cert_manager_issuer,
+                # Until the identity component (issue 5) lands, the IdP comes from zsp:gateway.idp.
+                idp_issuer=str(gw.idp.issuer).rstrip("/"),
+                idp_client_id=gw.idp.client_id,
+                idp_client_secret=pulumi.Output.secret(gw.idp.client_secret.get_secret_value()),
+                idp_audience=gw.idp.audience,
+                idp_groups_claim=gw.idp.groups_claim,
+                database_uri=database.uri,
+                sessions_storage=gw.sessions_storage,
+                storage_class=gw.storage_class,
+                resources=gw.resources,
+                masking=gw.masking,
+            ),
+            opts=in_ns(gw.namespace),
+        )
+        # The agent that reads migrated keys and the secrets' policies name each other: the role
+        # is created first, its permissions are resolved once the secrets exist.
+        secret_names = [e.upstream_secret for e in config.endpoints if e.upstream_secret]
+        secret_arns, resolve_arns = pulumi.deferred_output()
+        key_arn, resolve_key = pulumi.deferred_output()
+        agents = {
+            ns: GatewayAgent(
+                f"agent-{ns}",
+                GatewayAgentArgs(
+                    environment=config.environment,
+                    namespace=ns,
+                    version=gw.version,
+                    replicas=gw.agent.replicas,
+                    hoop_key=pulumi.Output.secret(gw.agent_key.get_secret_value()),
+                    aws_account_id=config.aws.account_id,
+                    aws_region=config.aws_region,
+                    oidc_issuer_url=str(config.cluster.oidc_issuer_url),
+                    secret_arns=secret_arns if ns == hosted_ns and secret_names else None,
+                    kms_key_arn=key_arn if ns == hosted_ns and secret_names else None,
+                    resources=gw.agent.resources,
+                ),
+                opts=in_ns(ns),
+            )
+            for ns in sorted({*agent_namespaces, hosted_ns})
+        }
+        if secret_names:
+            reader = agents[hosted_ns].role_arn
+            assert reader is not None
+            secrets = MigratedSecrets(
+                "upstream-keys",
+                MigratedSecretsArgs(
+                    environment=config.environment,
+                    aws_account_id=config.aws.account_id,
+                    aws_region=config.aws_region,
+                    secret_names=secret_names,
+                    reader_role_arn=reader,
+                ),
+                opts=providers,
+            )
+            resolve_arns(secrets.secret_arns)
+            resolve_key(secrets.key_arn)
+        for endpoint in config.endpoints:
+            if endpoint.server is not None:
+                agent = agents[endpoint.server.namespace]
+                EndpointIsolation(
+                    f"isolate-{endpoint.name}",
+                    EndpointIsolationArgs(
+                        endpoint=endpoint.name,
+                        target=PodTarget(
+                            namespace=endpoint.server.namespace,
+                            pod_labels=dict(endpoint.server.pod_labels),
+                            port=endpoint.server.port,
+                            agent_namespace=agent.namespace,
+                            agent_pod_labels=agent.pod_labels,
+                        ),
+                    ),
+                    opts=in_ns(endpoint.server.namespace),
+                )
+        pulumi.export(
+            "gateway",
+            {"api": gateway.api_url, "grpc": gateway.grpc_url, "proxy": gateway.proxy_url},
+        )
 
     pulumi.export(
         "endpoints",

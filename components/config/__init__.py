@@ -3,6 +3,13 @@
 from .base import REDACTED, Section, Seconds, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .gateway import (
+    GatewayAgentSettings,
+    GatewayDatabase,
+    GatewayIdp,
+    GatewayMasking,
+    GatewaySettings,
+)
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .stack import StackConfig
@@ -14,6 +21,11 @@ __all__ = [
     "ClusterSettings",
     "CredentialPolicy",
     "Endpoint",
+    "GatewayAgentSettings",
+    "GatewayDatabase",
+    "GatewayIdp",
+    "GatewayMasking",
+    "GatewaySettings",
     "ModelServer",
     "Resources",
     "Section",

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .gateway import GatewaySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 
 
@@ -20,6 +21,7 @@ class StackConfig(Section):
     cluster: ClusterSettings
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
+    gateway: GatewaySettings | None = None
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
