@@ -23,8 +23,9 @@ from .network_policy import Peer, ingress_only_from
 DB_NAME = "hoop"
 DB_USER = "hoop"
 POSTGRES_PORT = 5432
-POSTGRES_UID = 999
-"""The ``postgres`` user of the Debian-based official image."""
+POSTGRES_UID = 10001
+"""Not the image's 999: the official entrypoint runs any uid (nss_wrapper), and a high uid
+cannot collide with a host user (CIS)."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class GatewayDatabaseComponent(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="postgres",
                                 image=settings.image,
-                                image_pull_policy="IfNotPresent",
+                                image_pull_policy="Always",
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(
                                         name="postgres", container_port=POSTGRES_PORT
