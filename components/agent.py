@@ -17,7 +17,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .config import Resources
-from .k8s import labels, restricted_container_security, restricted_pod_security, selector
+from .k8s import (
+    TMP_DIR,
+    labels,
+    restricted_container_security,
+    restricted_pod_security,
+    selector,
+)
 from .network_policy import ingress_only_from
 
 AGENT_IMAGE = "hoophq/hoopagent"
@@ -230,7 +236,7 @@ class GatewayAgent(pulumi.ComponentResource):
                                     run_as_user=AGENT_UID
                                 ),
                                 volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR)
                                 ],
                             )
                         ],

@@ -20,7 +20,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .config import GatewayMasking, Resources
-from .k8s import labels, restricted_container_security, restricted_pod_security, selector
+from .k8s import (
+    TMP_DIR,
+    labels,
+    restricted_container_security,
+    restricted_pod_security,
+    selector,
+)
 from .network_policy import Peer, ingress_only_from
 
 GATEWAY_IMAGE = "hoophq/hoop"
@@ -229,7 +235,7 @@ class InferenceGateway(pulumi.ComponentResource):
                                     k8s.core.v1.VolumeMountArgs(
                                         name="sessions", mount_path=SESSIONS_PATH
                                     ),
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
                                 ],
                             )
                         ],
@@ -358,7 +364,9 @@ class InferenceGateway(pulumi.ComponentResource):
             metadata=meta(object_name, annotations=notes),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args.ingress_class,
-                tls=[k8s.networking.v1.IngressTLSArgs(hosts=[host], secret_name=f"{object_name}-tls")],
+                tls=[
+                    k8s.networking.v1.IngressTLSArgs(hosts=[host], secret_name=f"{object_name}-tls")
+                ],
                 rules=[
                     k8s.networking.v1.IngressRuleArgs(
                         host=host,
@@ -426,7 +434,7 @@ class InferenceGateway(pulumi.ComponentResource):
                                         k8s.core.v1.EnvVarArgs(
                                             name="PORT", value=str(PRESIDIO_PORT)
                                         ),
-                                        k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp"),
+                                        k8s.core.v1.EnvVarArgs(name="HOME", value=TMP_DIR),
                                     ],
                                     resources=k8s.core.v1.ResourceRequirementsArgs(
                                         requests={"cpu": "250m", "memory": memory},
@@ -442,7 +450,7 @@ class InferenceGateway(pulumi.ComponentResource):
                                         run_as_user=HOOP_UID
                                     ),
                                     volume_mounts=[
-                                        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
+                                        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR)
                                     ],
                                 )
                             ],

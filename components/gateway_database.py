@@ -17,7 +17,13 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .config import GatewayDatabase
-from .k8s import labels, restricted_container_security, restricted_pod_security, selector
+from .k8s import (
+    TMP_DIR,
+    labels,
+    restricted_container_security,
+    restricted_pod_security,
+    selector,
+)
 from .network_policy import Peer, ingress_only_from
 
 DB_NAME = "hoop"
@@ -47,7 +53,9 @@ class GatewayDatabaseArgs:
 
 
 def _uri(user: str, password: str, host: str, port: int | float, params: str) -> str:
-    return f"postgres://{user}:{quote(password or '', safe='')}@{host}:{int(port)}/{DB_NAME}?{params}"
+    return (
+        f"postgres://{user}:{quote(password or '', safe='')}@{host}:{int(port)}/{DB_NAME}?{params}"
+    )
 
 
 class GatewayDatabaseComponent(pulumi.ComponentResource):
@@ -172,7 +180,9 @@ class GatewayDatabaseComponent(pulumi.ComponentResource):
         )
         return pulumi.Output.secret(
             pulumi.Output.all(password, self.instance.address, self.instance.port).apply(
-                lambda v: _uri(DB_USER, v[0], v[1] or ident, v[2] or POSTGRES_PORT, "sslmode=require")
+                lambda v: _uri(
+                    DB_USER, v[0], v[1] or ident, v[2] or POSTGRES_PORT, "sslmode=require"
+                )
             )
         )
 
@@ -194,7 +204,7 @@ class GatewayDatabaseComponent(pulumi.ComponentResource):
                 name=f"{app}-credentials", namespace=args.namespace, labels=pod_labels
             ),
             type="Opaque",
-            string_data={"POSTGRES_PASSWORD": pulumi.Output.secret(password)},
+            string_data={"POSTGRES_PASSWORD": password},  # RandomPassword.result is secret
             opts=child,
         )
         service = k8s.core.v1.Service(
@@ -280,7 +290,7 @@ class GatewayDatabaseComponent(pulumi.ComponentResource):
                                     k8s.core.v1.VolumeMountArgs(
                                         name="run", mount_path="/var/run/postgresql"
                                     ),
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
                                 ],
                             )
                         ],

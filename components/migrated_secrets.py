@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-SECRET_KEY_FIELD = "api_key"
+SECRET_KEY_FIELD = "api_key"  # noqa: S105 - the JSON field name, not a secret
 
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion",
@@ -114,7 +114,7 @@ def secret_policy(secret_arn: str, reader_role_arn: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class MigratedSecretsArgs:
-    """Inputs of ``MigratedSecrets``: the secret names (endpoints' ``upstreamSecret``) and reader."""
+    """Inputs of ``MigratedSecrets``: secret names (endpoints' ``upstreamSecret``) and reader."""
 
     environment: str
     aws_account_id: str
@@ -163,7 +163,7 @@ class MigratedSecrets(pulumi.ComponentResource):
                 f"{name}-{slug}",
                 name=secret_name,
                 description=(
-                    f"zsp {args.environment}: upstream key as {{\"{SECRET_KEY_FIELD}\": ...}}, "
+                    f'zsp {args.environment}: upstream key as {{"{SECRET_KEY_FIELD}": ...}}, '
                     "written by zsp migrate; read by the hoop agent only"
                 ),
                 kms_key_id=key.arn,
@@ -184,5 +184,9 @@ class MigratedSecrets(pulumi.ComponentResource):
         self.secret_arns = pulumi.Output.all(*self.arns_by_name.values()).apply(list)
         self.references = {n: hoop_reference(n) for n in args.secret_names}
         self.register_outputs(
-            {"key_arn": self.key_arn, "secret_arns": self.secret_arns, "references": self.references}
+            {
+                "key_arn": self.key_arn,
+                "secret_arns": self.secret_arns,
+                "references": self.references,
+            }
         )

@@ -19,7 +19,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True)
 class Peer:
-    """Pods allowed to connect: those matching ``pod_labels`` in ``namespace`` (any pod if empty)."""
+    """Pods allowed to connect: matching ``pod_labels`` in ``namespace`` (any pod if empty)."""
 
     namespace: str | None = None
     pod_labels: dict[str, str] = field(default_factory=dict)

@@ -6,10 +6,12 @@ Run by ``pulumi up --stack <env>`` (config in ``stacks/Pulumi.<env>.yaml``) and,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-
 from zsp.components.agent import GatewayAgent, GatewayAgentArgs
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
 from zsp.components.gateway import InferenceGateway, InferenceGatewayArgs, gateway_pod_labels
@@ -20,12 +22,22 @@ from zsp.components.migrated_secrets import MigratedSecrets, MigratedSecretsArgs
 from zsp.components.model_server import ModelServer, ModelServerArgs
 
 
+T = TypeVar("T")
+
+
 def load() -> StackConfig:
     try:
         return stack_config_from_pulumi()
     except StackConfigError as err:
         # RunError ends the program with this one line and no Python traceback.
         raise pulumi.RunError(str(err)) from None
+
+
+def deferred_output_of(
+    _: type[T],
+) -> tuple[pulumi.Output[T], Callable[[pulumi.Output[T]], None]]:
+    """A typed ``pulumi.deferred_output()``: an Output whose value is supplied later."""
+    return pulumi.deferred_output()
 
 
 def main() -> None:
@@ -55,14 +67,21 @@ def main() -> None:
     gw = config.gateway
     # One hoop agent per namespace of in-cluster models; hosted endpoints use the first one's.
     agent_namespaces = sorted({e.server.namespace for e in config.endpoints if e.server})
-    hosted_ns = None if gw is None else gw.agent.hosted_namespace or next(iter(agent_namespaces), "hoop-agents")
+    hosted_ns = (
+        None
+        if gw is None
+        else gw.agent.hosted_namespace or next(iter(agent_namespaces), "hoop-agents")
+    )
     extra = [] if gw is None else [gw.namespace, hosted_ns]
     namespaces = {
         name: k8s.core.v1.Namespace(
             f"ns-{name}",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name,
-                labels={**restricted_namespace_labels(), "app.kubernetes.io/managed-by": MANAGED_BY},
+                labels={
+                    **restricted_namespace_labels(),
+                    "app.kubernetes.io/managed-by": MANAGED_BY,
+                },
             ),
             opts=pulumi.ResourceOptions(provider=k8s_provider),
         )
@@ -127,8 +146,8 @@ def main() -> None:
         # The agent that reads migrated keys and the secrets' policies name each other: the role
         # is created first, its permissions are resolved once the secrets exist.
         secret_names = [e.upstream_secret for e in config.endpoints if e.upstream_secret]
-        secret_arns, resolve_arns = pulumi.deferred_output()
-        key_arn, resolve_key = pulumi.deferred_output()
+        secret_arns, resolve_arns = deferred_output_of(list[str])
+        key_arn, resolve_key = deferred_output_of(str)
         agents = {
             ns: GatewayAgent(
                 f"agent-{ns}",
@@ -189,7 +208,10 @@ def main() -> None:
 
     pulumi.export(
         "endpoints",
-        {e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url} for e in config.endpoints},
+        {
+            e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url}
+            for e in config.endpoints
+        },
     )
 
 

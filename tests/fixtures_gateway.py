@@ -16,7 +16,6 @@ import pytest
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
-
 from zsp.cli.synth.mocks import RecordingMonitor, SynthMocks
 from zsp.cli.synth.model import STACK_TYPE, RecordedResource, Synthesis
 from zsp.cli.synth.redact import SECRET_SIG, SIG_KEY

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pulumi
 import pytest
 from fixtures_gateway import RAW, by_k8s_name, container_env, doc, one, record
-
 from zsp.components.agent import GatewayAgent, GatewayAgentArgs
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/5C3E1A7B9D2F4E6081A3B5C7D9E1F203"

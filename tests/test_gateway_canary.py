@@ -14,7 +14,6 @@ import pulumi
 import pytest
 from fixtures_gateway import record
 from ruamel.yaml import YAML
-
 from zsp.cli.synth import synthesize
 from zsp.cli.synth.artifacts import write_artifacts
 from zsp.components.agent import GatewayAgent, GatewayAgentArgs

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from synth_helpers import synth_stack
-
 from zsp.cli.synth.artifacts import write_artifacts
 
 ROOT = Path(__file__).resolve().parent.parent

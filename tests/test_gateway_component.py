@@ -7,7 +7,6 @@ import json
 import pulumi
 import pytest
 from fixtures_gateway import RAW, by_k8s_name, container_env, one, record
-
 from zsp.components.config import GatewayMasking
 from zsp.components.gateway import InferenceGateway, InferenceGatewayArgs
 
@@ -52,7 +51,11 @@ def gateway():  # type: ignore[no-untyped-def]
 def test_service_exposes_api_grpc_and_http_proxy(gateway) -> None:  # type: ignore[no-untyped-def]
     service = by_k8s_name(gateway, "kubernetes:core/v1:Service", "hoopgateway")
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in service.inputs["spec"]["ports"]}
-    assert ports == {"api": (8009, "api"), "grpc": (8010, "grpc"), "httpproxy": (18888, "httpproxy")}
+    assert ports == {
+        "api": (8009, "api"),
+        "grpc": (8010, "grpc"),
+        "httpproxy": (18888, "httpproxy"),
+    }
     workload = one(gateway, STS)
     container = workload.inputs["spec"]["template"]["spec"]["containers"][0]
     named = {p["name"]: p["containerPort"] for p in container["ports"]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fixtures_gateway import RAW, one, record
-
 from zsp.components.config import GatewayDatabase
 from zsp.components.gateway_database import GatewayDatabaseArgs, GatewayDatabaseComponent
 

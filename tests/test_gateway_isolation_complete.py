@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from synth_helpers import synth_stack
-
 from zsp.cli.synth import Synthesis
 
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")

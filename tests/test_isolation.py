@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fixtures_gateway import one, record
-
 from zsp.components.isolation import (
     EndpointIsolation,
     EndpointIsolationArgs,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 from synth_helpers import synth_stack
-
 from zsp.cli.synth.artifacts import kubernetes_manifests
 
 

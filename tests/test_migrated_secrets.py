@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fixtures_gateway import doc, one, record
-
 from zsp.components.migrated_secrets import (
     MigratedSecrets,
     MigratedSecretsArgs,
@@ -97,7 +96,6 @@ def test_policies_are_accepted_by_secrets_manager_and_kms(aws_env: str) -> None:
     import json
 
     import boto3
-
     from zsp.components.migrated_secrets import key_policy, secret_policy
 
     iam = boto3.client("iam")

@@ -1,0 +1,89 @@
+"""The example stacks wire the gateway as documented: prod HA on RDS, dev small and in-cluster."""
+
+from __future__ import annotations
+
+import pytest
+from synth_helpers import synth_stack
+from zsp.components.config import StackConfigError, parse_stack_config
+
+
+def _gateway(stack: str):  # type: ignore[no-untyped-def]
+    synthesis, _ = synth_stack(stack)
+    (sts,) = [
+        r
+        for r in synthesis.of_type("kubernetes:apps/v1:StatefulSet")
+        if r.inputs["metadata"]["name"] == "hoopgateway"
+    ]
+    return synthesis, sts
+
+
+def test_prod_runs_three_gateways_on_multi_az_rds() -> None:
+    synthesis, sts = _gateway("prod")
+    assert sts.inputs["spec"]["replicas"] == 3
+    (rds,) = synthesis.of_type("aws:rds/instance:Instance")
+    assert rds.inputs["multiAz"] is True and rds.inputs["storageEncrypted"] is True
+    (rule,) = synthesis.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["referencedSecurityGroupId"] == "sg-0f1e2d3c4b5a69789"  # node SG
+    names = {r.inputs["name"] for r in synthesis.of_type("aws:secretsmanager/secret:Secret")}
+    assert names == {"zsp/prod/upstream/openai", "zsp/prod/upstream/anthropic"}
+
+
+def test_dev_runs_one_gateway_on_in_cluster_postgres() -> None:
+    synthesis, sts = _gateway("dev")
+    assert sts.inputs["spec"]["replicas"] == 1
+    assert synthesis.of_type("aws:rds/instance:Instance") == []
+    names = {r.inputs["metadata"]["name"] for r in synthesis.of_type(sts.type)}
+    assert names == {"hoopgateway", "hoop-postgres"}
+
+
+def test_agent_role_policy_names_the_stack_secrets_exactly() -> None:
+    import json
+
+    synthesis, _ = synth_stack("prod")
+    (policy,) = synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+    read = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert [a.split(":secret:")[1].rsplit("-", 1)[0] for a in read["Resource"]] == [
+        "zsp/prod/upstream/anthropic",
+        "zsp/prod/upstream/openai",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("patch", "key", "message"),
+    [
+        ({"version": "latest"}, "zsp:gateway.version", "pattern"),
+        ({"database": {"mode": "existing"}}, "zsp:gateway.database", "needs uri"),
+        ({"proxyHost": "hoop.example.com"}, "zsp:gateway", "three different"),
+    ],
+)
+def test_bad_gateway_config_names_the_key(patch: dict, key: str, message: str) -> None:  # type: ignore[type-arg]
+    gateway = {
+        "apiHost": "hoop.example.com",
+        "proxyHost": "llm.example.com",
+        "grpcHost": "grpc.example.com",
+        "idp": {"issuer": "https://idp.example.com", "clientId": "c", "clientSecret": "[redacted]"},
+        "database": {"mode": "in-cluster"},
+        "agentKey": "[redacted]",
+        **patch,
+    }
+    values = {
+        "aws:region": "eu-west-1",
+        "zsp:environment": "dev",
+        "zsp:aws": {"accountId": "111122223333"},
+        "zsp:cluster": {
+            "name": "c",
+            "oidcIssuerUrl": "https://oidc.example.com/id/1",
+            "vpcId": "vpc-0a1b2c3d4e5f60718",
+            "privateSubnetIds": ["subnet-1"],
+            "nodeSecurityGroupId": "sg-0a1b2c3d4e5f60719",
+        },
+        "zsp:endpoints": [
+            {"name": "m", "kind": "hosted", "api": "openai", "url": "https://api.openai.com",
+             "upstreamSecret": "zsp/dev/upstream/m"}
+        ],
+        "zsp:gateway": gateway,
+    }  # fmt: skip
+    with pytest.raises(StackConfigError) as err:
+        parse_stack_config(values, "stacks/Pulumi.dev.yaml")
+    assert err.value.key == key
+    assert message in err.value.message
