@@ -12,6 +12,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from zsp.components.agent import GatewayAgent, GatewayAgentArgs
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
 from zsp.components.gateway import InferenceGateway, InferenceGatewayArgs, gateway_pod_labels
@@ -20,7 +21,6 @@ from zsp.components.isolation import EndpointIsolation, EndpointIsolationArgs, P
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.migrated_secrets import MigratedSecrets, MigratedSecretsArgs
 from zsp.components.model_server import ModelServer, ModelServerArgs
-
 
 T = TypeVar("T")
 
@@ -59,7 +59,8 @@ def main() -> None:
         context=config.cluster.kube_context,
         enable_server_side_apply=True,
     )
-    providers = pulumi.ResourceOptions(providers=[aws_provider, k8s_provider])
+    random_provider = random.Provider("random")  # generated passwords (gateway database)
+    providers = pulumi.ResourceOptions(providers=[aws_provider, k8s_provider, random_provider])
 
     model_namespaces = sorted(
         {e.server.namespace for e in config.endpoints if e.server is not None and e.server.deploy}
