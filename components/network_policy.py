@@ -19,19 +19,25 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True)
 class Peer:
-    """Pods allowed to connect: matching ``pod_labels`` in ``namespace`` (any pod if empty)."""
+    """Pods allowed to connect: matching ``pod_labels`` (all if empty) in ``namespace``."""
 
     namespace: str | None = None
     pod_labels: dict[str, str] = field(default_factory=dict)
 
     def to_args(self) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+        if self.namespace is None and not self.pod_labels:
+            raise ValueError("a peer needs a namespace or pod labels (an empty peer is invalid)")
         return k8s.networking.v1.NetworkPolicyPeerArgs(
             namespace_selector=(
                 k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: self.namespace})
                 if self.namespace is not None
                 else None
             ),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(self.pod_labels)),
+            pod_selector=(
+                k8s.meta.v1.LabelSelectorArgs(match_labels=dict(self.pod_labels))
+                if self.pod_labels
+                else None
+            ),
         )
 
 

@@ -130,6 +130,7 @@ def main() -> None:
                 grpc_host=gw.grpc_host,
                 ingress_class=config.cluster.ingress_class,
                 cert_manager_issuer=config.cluster.cert_manager_issuer,
+                ingress_namespace=gw.ingress_namespace,
                 # Until the identity component (issue 5) lands, the IdP comes from zsp:gateway.idp.
                 idp_issuer=str(gw.idp.issuer).rstrip("/"),
                 idp_client_id=gw.idp.client_id,

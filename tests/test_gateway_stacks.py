@@ -87,3 +87,33 @@ def test_bad_gateway_config_names_the_key(patch: dict, key: str, message: str) -
         parse_stack_config(values, "stacks/Pulumi.dev.yaml")
     assert err.value.key == key
     assert message in err.value.message
+
+
+def test_agent_role_and_secrets_are_ordered_for_a_real_deployment() -> None:
+    """Role → key/secret policies (which name it) → the role's read policy (which names them)."""
+    synthesis, _ = synth_stack("prod")
+    (role,) = synthesis.of_type("aws:iam/role:Role")
+    (policy,) = synthesis.of_type("aws:iam/rolePolicy:RolePolicy")
+    keys = [k for k in synthesis.of_type("aws:kms/key:Key") if "upstream" in k.name]
+    (key,) = keys
+    secrets = synthesis.of_type("aws:secretsmanager/secret:Secret")
+    assert role.urn in key.dependencies
+    for secret_policy in synthesis.of_type("aws:secretsmanager/secretPolicy:SecretPolicy"):
+        assert role.urn in secret_policy.dependencies
+    assert key.urn in policy.dependencies
+    assert {s.urn for s in secrets} <= set(policy.dependencies)
+
+
+def test_gateway_pods_accept_traffic_from_the_ingress_controller_only() -> None:
+    synthesis, config = synth_stack("prod")
+    assert config.gateway is not None
+    (policy,) = [
+        p
+        for p in synthesis.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"] == "hoopgateway"
+    ]
+    (rule,) = policy.inputs["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    assert sorted(p["port"] for p in rule["ports"]) == [8009, 8010, 18888]

@@ -81,6 +81,11 @@ class GatewaySettings(Section):
     api_host: str = Field(pattern=HOSTNAME, max_length=253)
     proxy_host: str = Field(pattern=HOSTNAME, max_length=253)
     grpc_host: str = Field(pattern=HOSTNAME, max_length=253)
+    ingress_namespace: str = Field(
+        default="ingress-nginx",
+        pattern=DNS_LABEL,
+        description="Namespace of the ingress controller: the only source the gateway pods accept.",
+    )
     sessions_storage: str = "10Gi"
     storage_class: str | None = None
     resources: Resources = Resources(
