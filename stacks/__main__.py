@@ -66,14 +66,13 @@ def main() -> None:
         {e.server.namespace for e in config.endpoints if e.server is not None and e.server.deploy}
     )
     gw = config.gateway
-    # One hoop agent per namespace of in-cluster models; hosted endpoints use the first one's.
-    agent_namespaces = sorted({e.server.namespace for e in config.endpoints if e.server})
-    hosted_ns = (
-        None
-        if gw is None
-        else gw.agent.hosted_namespace or next(iter(agent_namespaces), "hoop-agents")
-    )
-    extra = [] if gw is None else [gw.namespace, hosted_ns]
+    agent_namespaces: list[str] = []
+    hosted_ns = ""
+    if gw is not None:
+        # One hoop agent per namespace of in-cluster models; one of them also serves hosted ones.
+        in_cluster = sorted({e.server.namespace for e in config.endpoints if e.server})
+        hosted_ns = gw.agent.hosted_namespace or next(iter(in_cluster), "hoop-agents")
+        agent_namespaces = sorted({*in_cluster, hosted_ns})
     namespaces = {
         name: k8s.core.v1.Namespace(
             f"ns-{name}",
@@ -86,7 +85,7 @@ def main() -> None:
             ),
             opts=pulumi.ResourceOptions(provider=k8s_provider),
         )
-        for name in sorted({*model_namespaces, *agent_namespaces, *filter(None, extra)})
+        for name in sorted({*model_namespaces, *agent_namespaces, *([gw.namespace] if gw else [])})
     }
 
     servers: dict[str, ModelServer] = {}
@@ -168,7 +167,7 @@ def main() -> None:
                 ),
                 opts=in_ns(ns),
             )
-            for ns in sorted({*agent_namespaces, hosted_ns})
+            for ns in agent_namespaces
         }
         if secret_names:
             reader = agents[hosted_ns].role_arn
