@@ -71,7 +71,7 @@ def test_image_is_pinned_and_runs_the_gateway(gateway) -> None:  # type: ignore[
         for c in workload.inputs["spec"]["template"]["spec"]["containers"]:
             assert not c["image"].endswith(":latest") and ":" in c["image"]
             assert c["image"].startswith("mcr.microsoft.com/presidio-")
-            assert c["image"].endswith(":2.2.358")
+            assert c["image"].endswith(":2.2.363")
 
 
 def test_every_env_var_comes_from_the_config_secret_by_reference(gateway) -> None:  # type: ignore[no-untyped-def]

@@ -54,6 +54,11 @@ def test_agent_role_policy_names_the_stack_secrets_exactly() -> None:
         ({"version": "latest"}, "zsp:gateway.version", "pattern"),
         ({"database": {"mode": "existing"}}, "zsp:gateway.database", "needs uri"),
         ({"proxyHost": "hoop.example.com"}, "zsp:gateway", "three different"),
+        (
+            {"masking": {"enabled": True, "presidioVersion": "2.2.358"}},
+            "zsp:gateway.masking",
+            "non-root",
+        ),
     ],
 )
 def test_bad_gateway_config_names_the_key(patch: dict, key: str, message: str) -> None:  # type: ignore[type-arg]

@@ -53,8 +53,16 @@ class GatewayMasking(Section):
 
     enabled: bool = False
     mode: Literal["best-effort", "strict"] = "best-effort"
-    presidio_version: str = Field(default="2.2.358", pattern=RELEASE)
+    presidio_version: str = Field(default="2.2.363", pattern=RELEASE)
     replicas: int = Field(default=1, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _non_root_images(self) -> GatewayMasking:
+        # Presidio images before 2.2.361 keep their virtualenv under /root and only run as root,
+        # which the gateway namespace (Pod Security "restricted") refuses.
+        if tuple(int(p) for p in self.presidio_version.split(".")) < (2, 2, 361):
+            raise ValueError("presidioVersion must be 2.2.361 or later (non-root images)")
+        return self
 
 
 class GatewayAgentSettings(Section):
