@@ -130,10 +130,11 @@ class GatewayDatabaseComponent(pulumi.ComponentResource):
                 description="Postgres from the hoop gateway",
                 opts=child,
             )
+        major = settings.engine_version.split(".")[0]
         params = aws.rds.ParameterGroup(
             f"{name}-params",
-            name=f"{ident}-pg16",
-            family="postgres16",
+            name=f"{ident}-pg{major}",
+            family=f"postgres{major}",
             description="hoop gateway: TLS required, connections logged",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),

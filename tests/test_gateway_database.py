@@ -47,6 +47,7 @@ def test_rds_is_encrypted_private_backed_up_and_multi_az() -> None:
     assert one(synthesis, "aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == SUBNETS
     params = one(synthesis, "aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
     assert {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"} in params
+    assert one(synthesis, "aws:rds/parameterGroup:ParameterGroup").inputs["family"] == "postgres16"
 
 
 def test_rds_accepts_postgres_from_the_gateway_security_group_only() -> None:

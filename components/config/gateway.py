@@ -29,7 +29,7 @@ class GatewayDatabase(Section):
 
     mode: Literal["rds", "existing", "in-cluster"]
     uri: SecretStr | None = Field(default=None, description="postgres:// URI (mode existing).")
-    engine_version: str = "16.4"
+    engine_version: str = Field(default="16.4", pattern=r"^1[0-9](\.\d+)?$")
     instance_class: str = "db.t4g.medium"
     allocated_storage: int = Field(default=20, ge=20, le=65536)
     max_allocated_storage: int = Field(default=100, ge=20, le=65536)
