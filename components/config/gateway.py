@@ -68,7 +68,13 @@ class GatewayMasking(Section):
 class GatewayAgentSettings(Section):
     """The hoop agents zsp runs next to the models (one per model namespace)."""
 
-    replicas: int = Field(default=1, ge=1, le=10)
+    replicas: int = Field(
+        default=1,
+        ge=1,
+        le=1,
+        description="One per namespace: replicas sharing one HOOP_KEY make the gateway stream flap "
+        "(hoop's agent chart); more need per-replica identities (SPIFFE).",
+    )
     hosted_namespace: str | None = Field(
         default=None,
         pattern=DNS_LABEL,
