@@ -29,7 +29,7 @@ def test_dev_cognito_clients_have_bounded_token_validity() -> None:
     clients = named(s, "aws:cognito/userPoolClient:UserPoolClient")
     web = clients["identity-cognito-gateway"]
     assert web["allowedOauthFlows"] == ["code"]
-    assert web["callbackUrls"] == ["https://gateway.dev.ai.acme.example/api/callback"]
+    assert web["callbackUrls"] == ["https://hoop.ai-dev.example.com/api/callback"]
     assert web["generateSecret"] is True
     assert web["accessTokenValidity"] == 15 and web["idTokenValidity"] == 15
     assert web["refreshTokenValidity"] == 480
@@ -73,7 +73,10 @@ def test_client_secret_value_never_reaches_synth_output() -> None:
 
 def test_workload_roles_trust_exactly_one_subject() -> None:
     s, _ = synth_stack("prod")
-    roles = named(s, "aws:iam/role:Role")
+    roles = {
+        r.name: r.inputs
+        for r in s.of_type("aws:iam/role:Role", under="zsp:identity:WorkloadIdentity")
+    }
     role = roles["identity-workloads-support-bot-release"]
     assert role["name"] == "zsp-prod-support-bot-release"
     assert role["maxSessionDuration"] == 3600
@@ -150,7 +153,7 @@ def test_entra_federated_credentials_match_ci_subjects() -> None:
     assert gh["audiences"] == ["api://AzureADTokenExchange"]
     redirects = named(s, "azuread:index/applicationRedirectUris:ApplicationRedirectUris")
     assert redirects["identity-entra-gateway-redirect"]["redirectUris"] == [
-        "https://gateway.ai.acme.example/api/callback"
+        "https://hoop.ai.example.com/api/callback"
     ]
 
 

@@ -28,10 +28,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
         if sig == SECRET_SIG:
-            return REDACTED
+            return _redacted(value.get("value"))
         if sig == OUTPUT_SIG:
             if value.get("secret"):
-                return REDACTED
+                return _redacted(value.get("value"))
             return plain(value.get("value")) if "value" in value else "[unknown]"
         if sig == RESOURCE_SIG:
             return {"$ref": value.get("urn")}
@@ -43,6 +43,13 @@ def plain(value: Any) -> Any:
     if value == UNKNOWN:
         return "[unknown]"
     return value
+
+
+def _redacted(value: Any) -> Any:
+    """A secret map keeps its keys (names are not secret; a Secret manifest needs them)."""
+    if isinstance(value, dict) and SIG_KEY not in value:
+        return {k: REDACTED for k in value if k not in INTERNAL_KEYS}
+    return REDACTED
 
 
 def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:

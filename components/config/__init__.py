@@ -3,6 +3,13 @@
 from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .gateway import (
+    GatewayAgentSettings,
+    GatewayDatabase,
+    GatewayIdp,
+    GatewayMasking,
+    GatewaySettings,
+)
 from .identity import (
     CognitoSettings,
     Consumer,
@@ -26,6 +33,11 @@ __all__ = [
     "CredentialPolicy",
     "Endpoint",
     "EntraSettings",
+    "GatewayAgentSettings",
+    "GatewayDatabase",
+    "GatewayIdp",
+    "GatewayMasking",
+    "GatewaySettings",
     "Group",
     "IdentitySettings",
     "ModelServer",

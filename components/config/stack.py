@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .gateway import GatewaySettings
 from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 
@@ -22,6 +23,7 @@ class StackConfig(Section):
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
     identity: IdentitySettings | None = None
+    gateway: GatewaySettings | None = None
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
@@ -30,6 +32,23 @@ class StackConfig(Section):
             if endpoint.name in seen:
                 raise ValueError(f"endpoint name {endpoint.name!r} is used twice")
             seen.add(endpoint.name)
+        return self
+
+    @model_validator(mode="after")
+    def _gateway_idp(self) -> StackConfig:
+        # Exactly one source for the gateway's IDP_* settings, and one public address for it.
+        if self.gateway is None:
+            return self
+        if self.identity is None and self.gateway.idp is None:
+            raise ValueError("the gateway needs an IdP: add zsp:identity or zsp:gateway.idp")
+        if self.identity is not None and self.gateway.idp is not None:
+            raise ValueError("zsp:gateway.idp and zsp:identity both define the gateway's IdP")
+        if self.identity is not None:
+            expected = f"https://{self.gateway.api_host}"
+            if str(self.identity.gateway_api_url).rstrip("/") != expected:
+                raise ValueError(
+                    f"zsp:identity.gatewayApiUrl must be {expected} (zsp:gateway.apiHost)"
+                )
         return self
 
     @model_validator(mode="after")
