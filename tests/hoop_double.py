@@ -802,6 +802,11 @@ def _agent_delete(owner, identity, params, query, body):  # type: ignore[no-unty
 
 def _connection_out(owner: HoopDouble, conn: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(conn)
+    # one association table in hoop: a guardrail's connection_ids and a connection's
+    # guardrail_rules are two views of it
+    out["guardrail_rules"] = [
+        g["id"] for g in owner.state.guardrails.values() if conn["id"] in g["connection_ids"]
+    ]
     if owner.state.hide_role_info and isinstance(out.get("secret"), dict):
         out["secret"] = {k: (v if _is_reference(v) else None) for k, v in out["secret"].items()}
     return out
@@ -840,8 +845,22 @@ def _conn_create(owner, identity, params, query, body):  # type: ignore[no-untyp
     conn["id"] = str(uuid.uuid4())
     conn["status"] = "offline"
     conn.setdefault("secret", {})
+    _set_guardrails(owner, conn["id"], conn.pop("guardrail_rules", None) or [])
     owner.state.connections[conn["name"]] = conn
     return 201, _connection_out(owner, conn)
+
+
+def _set_guardrails(owner: HoopDouble, conn_id: str, rule_ids: list[str]) -> None:
+    """hoop's UpsertConnection rewrites the association: omitted rules are detached."""
+    for rule_id in rule_ids:
+        if rule_id not in owner.state.guardrails:
+            raise ApiError(422, f"guard rail rule {rule_id} not found")
+    for rule in owner.state.guardrails.values():
+        attached = conn_id in rule["connection_ids"]
+        if rule["id"] in rule_ids and not attached:
+            rule["connection_ids"].append(conn_id)
+        elif rule["id"] not in rule_ids and attached:
+            rule["connection_ids"].remove(conn_id)
 
 
 @route("GET", "/connections")
@@ -874,6 +893,7 @@ def _conn_put(owner, identity, params, query, body):  # type: ignore[no-untyped-
     updated["id"] = conn["id"]
     updated["status"] = conn["status"]
     updated.setdefault("secret", {})
+    _set_guardrails(owner, conn["id"], updated.pop("guardrail_rules", None) or [])
     owner.state.connections[conn["name"]] = updated
     return 200, _connection_out(owner, updated)
 
@@ -883,7 +903,10 @@ def _conn_patch(owner, identity, params, query, body):  # type: ignore[no-untype
     conn = owner.state.connection(params["nameOrID"])
     if conn is None:
         raise ApiError(404, "connection not found")
-    conn.update(copy.deepcopy(body))
+    patch = copy.deepcopy(body)
+    if "guardrail_rules" in patch:
+        _set_guardrails(owner, conn["id"], patch.pop("guardrail_rules") or [])
+    conn.update(patch)
     return 200, _connection_out(owner, conn)
 
 
@@ -893,6 +916,7 @@ def _conn_delete(owner, identity, params, query, body):  # type: ignore[no-untyp
     if conn is None:
         raise ApiError(404, "connection not found")
     del owner.state.connections[conn["name"]]
+    _set_guardrails(owner, conn["id"], [])
     return 204, None
 
 
