@@ -11,8 +11,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
+from zsp.components.hoop.gateway_objects import HoopGatewayObjects, HoopGatewayObjectsArgs
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.model_server import ModelServer, ModelServerArgs
+from zsp.components.policy import InferencePolicy, InferencePolicyArgs, PolicyError, plan_stack
 
 
 def load() -> StackConfig:
@@ -71,9 +73,31 @@ def main() -> None:
                 ),
             )
 
+    # Gateway policy as code: hoop objects per endpoint, checked against hoop's edition limits.
+    if config.hoop is not None and config.policy is not None:
+        try:
+            plans = plan_stack(config.endpoints, config.policy, config.hoop.edition)
+        except PolicyError as err:
+            raise pulumi.RunError(str(err)) from None
+        hoop = HoopGatewayObjects("hoop", HoopGatewayObjectsArgs(settings=config.hoop))
+        for endpoint in config.endpoints:
+            InferencePolicy(
+                f"policy-{endpoint.name}",
+                InferencePolicyArgs(
+                    plan=plans[endpoint.name],
+                    api=hoop.api,
+                    agent_id=hoop.agent_id,
+                    edition=config.hoop.edition,
+                ),
+                opts=pulumi.ResourceOptions(depends_on=[hoop]),
+            )
+
     pulumi.export(
         "endpoints",
-        {e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url} for e in config.endpoints},
+        {
+            e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url}
+            for e in config.endpoints
+        },
     )
 
 

@@ -3,8 +3,10 @@
 from .base import REDACTED, Section, Seconds, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .hoop import HoopAuth, HoopSettings, ServiceAccountMapping
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import EndpointPolicy, JitSettings, PolicySettings
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -14,9 +16,15 @@ __all__ = [
     "ClusterSettings",
     "CredentialPolicy",
     "Endpoint",
+    "EndpointPolicy",
+    "HoopAuth",
+    "HoopSettings",
+    "JitSettings",
     "ModelServer",
+    "PolicySettings",
     "Resources",
     "Section",
+    "ServiceAccountMapping",
     "Seconds",
     "StackConfig",
     "StackConfigError",

@@ -8,7 +8,9 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .hoop import HoopSettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import PolicySettings
 
 
 class StackConfig(Section):
@@ -20,6 +22,8 @@ class StackConfig(Section):
     cluster: ClusterSettings
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
+    hoop: HoopSettings | None = None
+    policy: PolicySettings | None = None
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
@@ -28,6 +32,8 @@ class StackConfig(Section):
             if endpoint.name in seen:
                 raise ValueError(f"endpoint name {endpoint.name!r} is used twice")
             seen.add(endpoint.name)
+        if self.policy is not None and self.hoop is None:
+            raise ValueError("policy needs the hoop section (where to manage it)")
         return self
 
     @property

@@ -139,6 +139,8 @@ class HoopObjectProvider(ResourceProvider):
     required: ClassVar[tuple[str, ...]] = ()
     list_fields: ClassVar[tuple[str, ...]] = ()
     """Spec fields that are sets in hoop (compared order-insensitively)."""
+    computed: ClassVar[tuple[str, ...]] = ()
+    """Outputs hoop assigns (ids, keys); declared on the Pulumi resource as output properties."""
 
     # ---- check
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -287,6 +289,7 @@ class AgentProvider(HoopObjectProvider):
     """
 
     kind = "hoop:agent"
+    computed = ("agent_id", "dsn", "key_known")
     spec_fields = ("name", "mode")
     replace_fields = ("name", "mode")
     required = ("name",)
@@ -340,6 +343,7 @@ class ConnectionProvider(HoopObjectProvider):
     """
 
     kind = "hoop:connection"
+    computed = ("connection_id",)
     spec_fields = ("name", "agent_id", "remote_url", "headers", "tags", "reviewers")
     replace_fields = ("name",)
     required = ("name", "agent_id", "remote_url")
@@ -771,6 +775,7 @@ class AccessRequestRuleProvider(HoopObjectProvider):
     """``/access-requests/rules/{name}`` (JIT review): addressed by name, so a rename replaces."""
 
     kind = "hoop:access-request-rule"
+    computed = ("rule_id",)
     spec_fields = (
         "name",
         "description",
@@ -884,6 +889,7 @@ class ServiceAccountProvider(HoopObjectProvider):
     """
 
     kind = "hoop:service-account"
+    computed = ("account_id",)
     spec_fields = ("subject", "name", "groups")
     replace_fields = ("subject",)
     required = ("subject", "groups")

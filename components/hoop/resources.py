@@ -67,7 +67,6 @@ class _HoopResource(Resource):
         name: str,
         api: HoopApi,
         spec: Mapping[str, Any],
-        outputs: Sequence[str] = (),
         secret_outputs: Sequence[str] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -75,7 +74,7 @@ class _HoopResource(Resource):
             "kind": self.provider_cls.kind,
             **api.inputs(),
             **{k: v for k, v in spec.items() if v is not None},
-            **dict.fromkeys(outputs),
+            **dict.fromkeys(self.provider_cls.computed),
         }
         super().__init__(self.provider_cls(), name, props, _opts(opts, secret_outputs))
 
@@ -101,7 +100,6 @@ class Agent(_HoopResource, module="hoop", name="Agent"):
             resource_name,
             api,
             {"name": name, "mode": mode},
-            outputs=("agent_id", "dsn", "key_known"),
             secret_outputs=("dsn",),
             opts=opts,
         )
@@ -137,7 +135,6 @@ class Connection(_HoopResource, module="hoop", name="Connection"):
                 "tags": dict(tags or {}),
                 "reviewers": list(reviewers),
             },
-            outputs=("connection_id",),
             opts=opts,
         )
 
@@ -287,7 +284,6 @@ class AccessRequestRule(_HoopResource, module="hoop", name="AccessRequestRule"):
                 "access_max_duration": access_max_duration,
                 "all_groups_must_approve": False,
             },
-            outputs=("rule_id",),
             opts=opts,
         )
 
@@ -312,6 +308,5 @@ class ServiceAccount(_HoopResource, module="hoop", name="ServiceAccount"):
             resource_name,
             api,
             {"subject": subject, "name": name, "groups": list(groups)},
-            outputs=("account_id",),
             opts=opts,
         )
