@@ -45,7 +45,7 @@ def hoop_kind(resource: RecordedResource) -> str | None:
 def hoop_label(inputs: dict[str, Any]) -> str:
     if "plugin" in inputs:
         return f"{inputs.get('plugin')} → {inputs.get('connection_name')}"
-    for key in ("name", "subject", "listen_address"):
+    for key in ("subject", "name", "listen_address"):
         if inputs.get(key):
             return str(inputs[key])
     return "?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl, SecretStr, model_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationInfo, model_validator
 
 from .base import Section
 
@@ -31,7 +31,7 @@ class HoopAuth(Section):
     variable: str = Field(default="ZSP_HOOP_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
 
     @model_validator(mode="after")
-    def _complete(self) -> HoopAuth:
+    def _complete(self, info: ValidationInfo) -> HoopAuth:
         if self.mode == "idpClientCredentials":
             missing = [
                 k
@@ -46,6 +46,14 @@ class HoopAuth(Section):
                 raise ValueError(f"idpClientCredentials needs {', '.join(missing)}")
         if self.mode == "apiKey" and self.api_key is None:
             raise ValueError("apiKey mode needs apiKey (a secure value)")
+        secret_keys = (info.context or {}).get("secret_keys")
+        literal = secret_keys is not None and "zsp:hoop" not in secret_keys
+        if literal and (self.api_key is not None or self.client_secret is not None):
+            field = "apiKey" if self.api_key is not None else "clientSecret"
+            raise ValueError(
+                f"{field} is a plain literal; store it encrypted with "
+                f"`pulumi config set --secret --path zsp:hoop.auth.{field}`"
+            )
         return self
 
 
