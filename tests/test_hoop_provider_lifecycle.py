@@ -403,3 +403,37 @@ def test_agent_dsn_is_returned_once_and_adoption_says_so(world: HoopDouble) -> N
     assert outs["key_known"] is True
     _, adopted = engine_create(provider, props)
     assert adopted["dsn"] == "" and adopted["key_known"] is False
+
+
+def test_check_tolerates_values_unknown_during_preview(world: HoopDouble) -> None:
+    from pulumi.runtime import rpc
+
+    provider = PROVIDERS["hoop:connection"]()
+    props = {**CASES[1].spec(world), **control(world, "hoop:connection")}
+    props.update(agent_id=rpc.UNKNOWN, remote_url=rpc.UNKNOWN)
+    props["headers"] = {"HEADER_X_API_KEY": rpc.UNKNOWN}
+    assert provider.check({}, props).failures == []
+    diff = provider.diff("id", {**props, "agent_id": "a"}, props)
+    assert diff.changes is True and diff.replaces == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
+def test_drift_for_every_kind_then_recreate(world: HoopDouble, case: Case) -> None:
+    provider = PROVIDERS[case.kind]()
+    props = {**control(world, case.kind), **case.spec(world)}
+    object_id, outs = engine_create(provider, props)
+    PROVIDERS[case.kind]().delete(object_id, outs)  # another operator removes it
+    assert case.live(world, object_id) is None
+    refreshed = provider.read(object_id, outs)
+    assert not refreshed.id  # pulumi refresh drops it from state ...
+    again, _ = engine_create(provider, props)  # ... and the next up recreates it
+    assert case.live(world, again) is not None
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
+def test_401_for_every_kind(world: HoopDouble, case: Case) -> None:
+    provider = PROVIDERS[case.kind]()
+    props = {**control(world, case.kind, token="xapi-revoked"), **case.spec(world)}
+    with pytest.raises(HoopAuthError, match="HTTP 401: invalid authentication"):
+        provider.create(props)
+    assert all(r.status == 401 for r in world.requests if r.identity is None)

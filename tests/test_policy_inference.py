@@ -6,6 +6,7 @@ the registered hoop objects are asserted field by field.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -277,10 +278,15 @@ class Recorder(pulumi.runtime.Mocks):
 @pytest.fixture()
 def recorder() -> Iterator[Recorder]:
     rec = Recorder()
+    # zsp synth (run by other tests in this process) leaves no current event loop behind
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(rec, project="zsp", stack="test", preview=False)
     try:
         yield rec
     finally:
+        loop.close()
+        asyncio.set_event_loop(None)
         runtime_settings.reset_options()
         runtime_settings.ROOT.set(None)
         runtime_mocks._MONITOR = None  # type: ignore[attr-defined]
@@ -347,3 +353,20 @@ def test_low_risk_component_has_no_masking_and_no_jit(recorder: Recorder) -> Any
 
     assert policy.guardrail is not None
     return pulumi.Output.all(policy.guardrail.id, policy.access.id).apply(check)
+
+
+@pulumi.runtime.test
+def test_agent_dsn_and_auth_are_secret_outputs(recorder: Recorder) -> Any:
+    from zsp.components.hoop.resources import Agent
+
+    agent = Agent("agent", api=API, name="zsp-agent")
+
+    async def secrets() -> tuple[bool, bool]:
+        return await agent.dsn.is_secret(), await agent.auth.is_secret()  # type: ignore[attr-defined]
+
+    def check(flags: tuple[bool, bool]) -> None:
+        assert flags == (True, True)
+        (registered,) = recorder.by_type("hoop:Agent")
+        assert registered["kind"] == "hoop:agent" and registered["name"] == "zsp-agent"
+
+    return pulumi.Output.from_input(secrets()).apply(check)

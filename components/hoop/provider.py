@@ -63,6 +63,13 @@ SECRET_REFERENCE = re.compile(r"^_(aws|envjson|vaultkv1|vaultkv2):[^:\s]+:[^:\s]
 
 LISTENER_ID = "serverconfig/misc#http_proxy_server_config"
 
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""What ``check``/``diff`` see during a preview for values not computed yet (pulumi.runtime.rpc)."""
+
+
+def known(value: Any) -> bool:
+    return value != UNKNOWN
+
 
 def token_source(auth: Mapping[str, Any]) -> TokenSource:
     """Build the bearer-token source from the ``auth`` input (called per operation)."""
@@ -360,12 +367,12 @@ class ConnectionProvider(HoopObjectProvider):
     def _check(self, news: dict[str, Any]) -> list[CheckFailure]:
         failures = []
         url = str(news.get("remote_url") or "")
-        if url and not url.startswith(("http://", "https://")):
+        if url and known(url) and not url.startswith(("http://", "https://")):
             failures.append(CheckFailure("remote_url", "remote_url must be an http(s) URL"))
         for env, value in (news.get("headers") or {}).items():
             if not re.fullmatch(r"HEADER_[A-Z0-9_]+", str(env)):
                 failures.append(CheckFailure("headers", f"{env!r} is not a HEADER_* name"))
-            if not SECRET_REFERENCE.match(str(value)):
+            if known(value) and not SECRET_REFERENCE.match(str(value)):
                 failures.append(
                     CheckFailure(
                         "headers",

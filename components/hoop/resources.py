@@ -103,6 +103,9 @@ class Agent(_HoopResource, module="hoop", name="Agent"):
             secret_outputs=("dsn",),
             opts=opts,
         )
+        # the engine encrypts it in state (additional_secret_outputs); consumers in this program
+        # get a secret Output whatever the engine's handling of dynamic-provider outputs
+        self.dsn = pulumi.Output.secret(self.dsn)
 
 
 class Connection(_HoopResource, module="hoop", name="Connection"):
