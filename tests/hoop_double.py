@@ -49,13 +49,16 @@ Stable API (other issues import it; change only additively)
   ``expire_at = now + access_duration_seconds`` (48 h ceiling, JIT rules honoured: a
   review-required request answers 202 with ``review_id`` and no token, as hoop does).
   ``.state.credentials[token]`` records subject, connection and expiry.
+  ``decide_review(review_id, "APPROVED"|"REJECTED")`` then
+  ``POST /connections/{name}/credentials/{session_id}`` resumes a review-gated request.
 
 Contract normalisation: the published document has swag annotation defects that make it
 unloadable by any strict OpenAPI tool (path parameters declared under the wrong name, e.g.
 ``id`` on ``PUT /access-requests/rules/{name}``, or not declared, e.g. ``PUT /guardrails/{id}``).
 :func:`load_contract` repairs only those declarations; no schema is altered. Hoop also answers
 some undeclared statuses (401 from its auth middleware on every route, 202 for review-gated
-credentials, 403 for open-source-edition limits, 404 from ``PUT /guardrails/{id}``); those
+credentials, 403 for open-source-edition limits, 404 from ``PUT /guardrails/{id}``, 410 for
+expired credentials); those
 bodies are validated against
 ``openapi.HTTPError`` / the operation's 201 schema instead (``UNDECLARED_STATUS``).
 """
@@ -89,6 +92,7 @@ UNDECLARED_STATUS: dict[int, str] = {
     401: "openapi.HTTPError",
     403: "openapi.HTTPError",
     404: "openapi.HTTPError",
+    410: "openapi.HTTPError",
 }
 """Statuses hoop sends on routes whose annotations omit them; bodies checked against this schema."""
 
@@ -463,6 +467,13 @@ class HoopDouble:
         with self.state.lock:
             self.state.audit_logs.append(entry)
         return entry
+
+    def decide_review(self, review_id: str, status: str = "APPROVED") -> None:
+        """Reviewer decision on a JIT request (``APPROVED`` or ``REJECTED``)."""
+        if status not in ("APPROVED", "REJECTED"):
+            raise ValueError("status must be APPROVED or REJECTED")
+        with self.state.lock:
+            self.state.reviews[review_id]["status"] = status
 
     def _check_schema(self, name: str, value: Any) -> None:
         from openapi_schema_validator import OAS30Validator
@@ -1018,6 +1029,16 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
             "expire_at": _iso(now + timedelta(seconds=duration)),
         }
     expire_at = _iso(now + timedelta(seconds=duration)) if duration > 0 else NO_EXPIRY
+    return 201, _issue(owner, identity, conn, base, expire_at)
+
+
+def _issue(
+    owner: HoopDouble,
+    identity: Identity,
+    conn: dict[str, Any],
+    base: dict[str, Any],
+    expire_at: str,
+) -> dict[str, Any]:
     token = PROXY_TOKEN_PREFIX + secrets.token_urlsafe(32)
     listen = (owner.state.misc.get("http_proxy_server_config") or {}).get("listen_address", "")
     port = listen.rsplit(":", 1)[-1] if ":" in listen else "18888"
@@ -1028,9 +1049,9 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
         "subject": identity.subject,
         "groups": list(identity.groups),
         "expire_at": expire_at,
-        "session_id": session_id,
+        "session_id": base["session_id"],
     }
-    return 201, {
+    return {
         **base,
         "id": credential_id,
         "has_review": False,
@@ -1042,6 +1063,51 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
             "command": f"curl -H 'Authorization: {token}' http://{owner.proxy_hostname}:{port}",
         },
     }
+
+
+@route("POST", "/connections/{nameOrID}/credentials/{sessionID}")
+def _conn_credentials_resume(owner, identity, params, query, body):  # type: ignore[no-untyped-def]
+    """Resume a review-gated request (hoop: 202 while pending, 403 rejected, 201 approved)."""
+    assert identity is not None
+    session = owner.state.sessions.get(params["sessionID"])
+    if session is None:
+        raise ApiError(404, "session not found")
+    if session.get("user_id") != identity.subject:
+        raise ApiError(403, "session does not belong to user")
+    review = next(
+        (r for r in owner.state.reviews.values() if r["session_id"] == session["id"]), None
+    )
+    if review is None:
+        raise ApiError(404, "review not found for this session")
+    if review["status"] == "PENDING":
+        return 202, {
+            "message": "review is still pending approval",
+            "session_id": session["id"],
+            "review_id": review["id"],
+            "status": "PENDING",
+        }
+    if review["status"] == "REJECTED":
+        raise ApiError(403, "review was rejected")
+    conn = owner.state.connection(params["nameOrID"])
+    if conn is None:
+        raise ApiError(404, f"connection {params['nameOrID']} not found")
+    existing = next(
+        (c for c in owner.state.credentials.values() if c["session_id"] == session["id"]), None
+    )
+    if existing is not None:
+        if _parse_time(existing["expire_at"]) < _now():
+            raise ApiError(410, "credentials have expired")
+        expire_at = existing["expire_at"]
+    else:
+        expire_at = _iso(_now() + timedelta(seconds=review["access_duration_seconds"]))
+    base = {
+        "connection_name": conn["name"],
+        "connection_type": conn["type"],
+        "connection_subtype": conn.get("subtype", ""),
+        "session_id": session["id"],
+        "created_at": _iso(_now()),
+    }
+    return 201, _issue(owner, identity, conn, base, expire_at)
 
 
 # ---- guardrails

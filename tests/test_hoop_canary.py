@@ -147,3 +147,30 @@ def test_the_pickled_provider_carries_no_credential(hoop_api: HoopDouble) -> Non
         blob = base64.b64decode(serialize_provider(provider))
         assert str(hoop_api.api_key).encode() not in blob, kind
         assert vars(provider) == {}, kind
+        assert len(blob) < 200, kind  # pickled by reference to its class: code, no data
+
+
+def test_the_pickled_provider_loads_in_a_fresh_provider_host(hoop_api: HoopDouble) -> None:
+    """What ``pulumi up`` does: a new Python process dill-loads ``__provider`` and calls it."""
+    import subprocess
+    import sys
+
+    provider = PROVIDERS["hoop:guardrail"]()
+    blob = serialize_provider(provider)
+    props = {**_control(hoop_api, "hoop:guardrail"), "name": "from-host"}
+    script = (
+        "import base64, json, sys, dill\n"
+        "p = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "props = json.loads(sys.argv[2])\n"
+        "assert p.check({}, props).failures == []\n"
+        "print(p.create(props).id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, blob, json.dumps(props)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in hoop_api.state.guardrails
