@@ -292,7 +292,9 @@ class AgentProvider(HoopObjectProvider):
     """``POST /agents`` answers the agent's DSN key once; it is a secret output (``dsn``).
 
     hoop has no agent update, so every spec change replaces the agent (and mints a new key).
-    An adopted agent's key cannot be read back: ``dsn`` is then empty and ``key_known`` false.
+    An adopted agent's key cannot be read back: ``dsn`` is then empty and ``key_known`` false
+    (delete the agent in hoop to let the next ``up`` mint a key). For the same reason the create
+    call is never retried once it may have reached hoop.
     """
 
     kind = "hoop:agent"
@@ -309,7 +311,8 @@ class AgentProvider(HoopObjectProvider):
     def _create(self, client: HoopClient, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         name = str(props["name"])
         body = {"name": name, "mode": props.get("mode") or "standard"}
-        created = client.post("/agents", body, object_name=name)
+        # the key is answered once: a retried POST would adopt an agent whose key we never saw
+        created = client.post("/agents", body, object_name=name, retry_after_send=False)
         live = client.get(f"/agents/{client.segment(name)}", object_name=name)
         return str(live["id"]), {"agent_id": live["id"], "dsn": created["token"], "key_known": True}
 
