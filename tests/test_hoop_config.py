@@ -9,6 +9,10 @@ import pytest
 from zsp.components.config import StackConfigError, parse_stack_config, read_stack_file
 
 
+def stack_lines(project_root: Path) -> list[str]:
+    return (project_root / "stacks" / "Pulumi.dev.yaml").read_text().splitlines()
+
+
 def test_dev_and_prod_parse(project_root: Path) -> None:
     for name in ("dev", "prod"):
         config = read_stack_file(project_root, name).parse()
@@ -21,8 +25,10 @@ def test_api_key_mode_without_key(project_root: Path) -> None:
     values["zsp:hoop"]["auth"] = {"mode": "apiKey"}
     with pytest.raises(StackConfigError) as err:
         parse_stack_config(values, stack.display, stack.line_of, stack.secret_keys)
+    line = stack.line_of(("hoop", "auth"))
+    assert line is not None and "auth:" in stack_lines(project_root)[line - 1]
     assert str(err.value) == (
-        "stacks/Pulumi.dev.yaml:61: zsp:hoop.auth: Value error, apiKey mode needs apiKey "
+        f"stacks/Pulumi.dev.yaml:{line}: zsp:hoop.auth: Value error, apiKey mode needs apiKey "
         "(a secure value)"
     )
 
@@ -44,8 +50,10 @@ def test_bad_entity_type_names_the_key(project_root: Path) -> None:
     values["zsp:policy"]["maskEntities"] = ["email"]
     with pytest.raises(StackConfigError) as err:
         parse_stack_config(values, stack.display, stack.line_of, stack.secret_keys)
+    line = stack.line_of(("policy", "maskEntities"))
+    assert line is not None and "maskEntities:" in stack_lines(project_root)[line - 1]
     assert str(err.value) == (
-        "stacks/Pulumi.dev.yaml:74: zsp:policy.maskEntities: Value error, 'email' is not a "
+        f"stacks/Pulumi.dev.yaml:{line}: zsp:policy.maskEntities: Value error, 'email' is not a "
         "Presidio entity type (e.g. EMAIL_ADDRESS)"
     )
 

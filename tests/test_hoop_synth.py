@@ -10,29 +10,60 @@ import pytest
 from synth_helpers import synth_stack
 from zsp.cli.main import main
 from zsp.cli.synth.hoop import hoop_objects
-
-DEV_OBJECTS = [
-    ("hoop:agent", "zsp-dev-agent"),
-    ("hoop:connection", "openai"),
-    ("hoop:connection", "qwen-chat"),
-    ("hoop:datamasking-rule", "openai-mask-pii"),
-    ("hoop:datamasking-rule", "qwen-chat-mask-pii"),
-    ("hoop:guardrail", "openai-deny-model-mutations"),
-    ("hoop:guardrail", "qwen-chat-deny-model-mutations"),
-    ("hoop:plugin-binding", "access_control → openai"),
-    ("hoop:plugin-binding", "access_control → qwen-chat"),
-    ("hoop:plugin-binding", "audit → openai"),
-    ("hoop:plugin-binding", "audit → qwen-chat"),
-    ("hoop:plugin-binding", "dlp → openai"),
-    ("hoop:plugin-binding", "dlp → qwen-chat"),
-    ("hoop:proxy-listener", "0.0.0.0:18888"),
-    ("hoop:service-account", "4h7k2m9p1q3r5s8t0v6w"),
-]
+from zsp.components.policy import plan_stack
 
 
-def test_dev_lists_every_hoop_object_by_kind() -> None:
-    synthesis, _ = synth_stack("dev")
-    assert [(o.kind, o.label) for o in hoop_objects(synthesis)] == DEV_OBJECTS
+def expected_objects(stack: str) -> list[tuple[str, str]]:
+    """What the stack must contain, derived from its config (robust to added endpoints)."""
+    _, config = synth_stack(stack)
+    assert config.hoop is not None and config.policy is not None
+    plans = plan_stack(config.endpoints, config.policy, config.hoop.edition)
+    objects = [
+        ("hoop:agent", config.hoop.agent_name),
+        ("hoop:proxy-listener", config.hoop.proxy_listen_address),
+        *[("hoop:service-account", a.subject) for a in config.hoop.service_accounts],
+    ]
+    for name, plan in plans.items():
+        objects += [
+            ("hoop:connection", name),
+            ("hoop:plugin-binding", f"audit → {name}"),
+            ("hoop:plugin-binding", f"access_control → {name}"),
+            ("hoop:guardrail", f"{name}-deny-model-mutations"),
+        ]
+        if plan.mask_entities:
+            objects += [
+                ("hoop:datamasking-rule", f"{name}-mask-pii"),
+                ("hoop:plugin-binding", f"dlp → {name}"),
+            ]
+        if plan.jit:
+            objects.append(("hoop:access-request-rule", f"{name}-jit"))
+    return sorted(objects)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_hoop_object_is_listed_by_kind(stack: str) -> None:
+    synthesis, _ = synth_stack(stack)
+    assert [(o.kind, o.label) for o in hoop_objects(synthesis)] == expected_objects(stack)
+
+
+def test_dev_has_the_objects_of_both_endpoints() -> None:
+    labels = {o.label for o in hoop_objects(synth_stack("dev")[0])}
+    assert {"openai", "qwen-chat", "openai-mask-pii", "qwen-chat-deny-model-mutations"} <= labels
+    assert "zsp-dev-agent" in labels and "4h7k2m9p1q3r5s8t0v6w" in labels
+
+
+def test_the_tree_lists_hoop_objects(
+    project_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = project_root / ".zsp" / "synth" / "test-tree"
+    assert (
+        main(["synth", "--stack", "dev", "--project-dir", str(project_root), "--out", str(out)])
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "hoop:guardrail openai-deny-model-mutations" in text
+    assert "hoop:plugin-binding access_control → qwen-chat" in text
+    assert "hoop objects" in text
 
 
 def test_credentials_are_redacted_and_the_provider_is_not_recorded() -> None:
