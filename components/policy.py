@@ -201,16 +201,19 @@ def plan_policy(endpoint: Endpoint, settings: PolicySettings) -> PolicyPlan:
         override.mask_entities if override.mask_entities is not None else settings.mask_entities
     )
     masks = risk in ("medium", "high") or endpoint.pii
-    jit_settings = override.jit or settings.jit
-    jit = (
-        JitPlan(
+    jit: JitPlan | None = None
+    if risk == "high":
+        jit_settings = override.jit or settings.jit
+        if jit_settings is None:
+            raise PolicyError(
+                f"zsp:policy: endpoint {endpoint.name!r} is high risk and needs just-in-time "
+                "review: set zsp:policy.jit (reviewerGroups, minApprovals, maxAccessDuration)"
+            )
+        jit = JitPlan(
             reviewer_groups=tuple(jit_settings.reviewer_groups),
             min_approvals=jit_settings.min_approvals,
             max_access_duration=jit_settings.max_access_duration,
         )
-        if risk == "high"
-        else None
-    )
     header = UPSTREAM_HEADER.get(endpoint.api) if endpoint.kind == "hosted" else None
     reference = (
         f"_aws:{endpoint.upstream_secret}:{UPSTREAM_SECRET_KEY}"

@@ -249,6 +249,17 @@ def test_oss_edition_limits_fail_with_a_clear_message() -> None:
     assert plan_stack(endpoints, SETTINGS, "enterprise").keys() == {"gpt", "claude"}
 
 
+def test_high_risk_without_jit_settings_is_refused() -> None:
+    settings = SETTINGS.model_copy(update={"jit": None, "endpoints": []})
+    assert plan_policy(hosted("gpt", "openai", "medium"), settings).jit is None
+    with pytest.raises(PolicyError) as err:
+        plan_policy(hosted("claude", "anthropic", "high"), settings)
+    assert str(err.value) == (
+        "zsp:policy: endpoint 'claude' is high risk and needs just-in-time review: set "
+        "zsp:policy.jit (reviewerGroups, minApprovals, maxAccessDuration)"
+    )
+
+
 def test_overrides_must_name_an_endpoint() -> None:
     with pytest.raises(PolicyError, match="'claude' is not an endpoint of this stack"):
         plan_stack([hosted("gpt", "openai", "low")], SETTINGS, "enterprise")

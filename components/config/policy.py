@@ -65,7 +65,8 @@ class PolicySettings(Section):
     score_threshold: float = Field(default=0.6, ge=0, le=1)
     deny_categories: list[DenyCategory] = Field(default_factory=lambda: list(DENY_CATEGORIES))
     extra_deny_patterns: list[str] = Field(default_factory=list)
-    jit: JitSettings
+    jit: JitSettings | None = None
+    """Required as soon as one endpoint is high risk (stack-wide or per endpoint)."""
     endpoints: list[EndpointPolicy] = Field(default_factory=list)
 
     _entities = field_validator("mask_entities")(_check_entities)
