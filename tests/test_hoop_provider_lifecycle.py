@@ -230,10 +230,14 @@ def test_full_lifecycle(world: HoopDouble, case: Case) -> None:
         outs1 = after.outs
         v1 = v2
 
-    # rotating the token is not a change to the object
-    assert (
-        provider.diff(id1, outs1, {**v1, "auth": {"mode": "token", "token": "x"}}).changes is False
-    )
+    # a rotated key is stored by an update that sends nothing to hoop (and never replaces)
+    rotated = {**v1, "auth": {"mode": "token", "token": "xapi-rotated"}}
+    diff = provider.diff(id1, outs1, rotated)
+    assert diff.changes is True and diff.replaces == []
+    before = len(world.requests)
+    stored = provider.update(id1, outs1, rotated).outs
+    assert stored is not None and stored["auth"]["token"] == "xapi-rotated"
+    assert len(world.requests) == before
 
     # replace: the engine deletes first (names are unique), then creates
     if case.replace:

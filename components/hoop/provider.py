@@ -12,8 +12,9 @@ classes implement check/diff/create/read/update/delete against hoop's REST API
   outputs and declared an additional secret output by :mod:`.resources`. ``auth`` may also be
   ``{"mode": "env"}``: the token is read from the environment of ``pulumi up`` and nothing
   secret is stored at all.
-* **Diff** compares only the object's spec fields; ``auth``/``api_url``/``kind``/``transport``
-  never cause an update (a rotated token is not a change to a guardrail). Immutable identity
+* **Diff** compares the object's spec fields; a change of ``auth``/``api_url``/``transport``
+  alone is an update that sends nothing to hoop and only stores the new values (``read`` and
+  ``delete`` see nothing but stored outputs, so a rotated key must reach them). Immutable identity
   fields force a replacement, and replacements delete first: hoop names are unique, and a
   create-before-delete would collide with — and then adopt and delete — the old object.
 * **Create adopts**: when hoop answers "already exists" (409, or 422 for access-request rules)
@@ -184,7 +185,12 @@ class HoopObjectProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = self.changed_fields(olds, news)
         replaces = [f for f in changed if f in self.replace_fields]
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+        # A rotated credential or a moved API URL is stored (refresh and delete only see the
+        # stored outputs) through an update that makes no API call; it never replaces.
+        control = any(_canon(olds.get(k)) != _canon(news.get(k)) for k in CONTROL_KEYS)
+        return DiffResult(
+            changes=bool(changed) or control, replaces=replaces, delete_before_replace=True
+        )
 
     # ---- lifecycle
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -216,6 +222,8 @@ class HoopObjectProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if not self.changed_fields(olds, news):  # only control inputs changed: nothing to send
+            return UpdateResult(self._outs(news, self._carry(olds)))
         with client_for(news) as client:
             try:
                 computed = self._update(client, id_, olds, news)
