@@ -441,3 +441,26 @@ def test_401_for_every_kind(world: HoopDouble, case: Case) -> None:
     with pytest.raises(HoopAuthError, match="HTTP 401: invalid authentication"):
         provider.create(props)
     assert all(r.status == 401 for r in world.requests if r.identity is None)
+
+
+def test_connection_read_with_hide_role_info(world: HoopDouble) -> None:
+    """With the org's hide_role_info, inline values read back null; references still round-trip."""
+    world.state.hide_role_info = True
+    provider = PROVIDERS["hoop:connection"]()
+    conn_id = _conn_id(world)
+    props = {
+        **control(world, "hoop:connection"),
+        "name": "openai",
+        "remote_url": "https://api.openai.com",
+    }
+    read = provider.read(conn_id, props)
+    assert read.outs is not None
+    assert read.outs["headers"] == {"HEADER_AUTHORIZATION": REF}
+    assert read.outs["remote_url"] == "https://api.openai.com"  # unobservable: kept as desired
+    import httpx
+
+    live = httpx.get(
+        f"{world.url}/connections/openai",
+        headers={"Authorization": f"Bearer {world.api_key}"},
+    ).json()
+    assert live["secret"]["envvar:REMOTE_URL"] is None
