@@ -8,8 +8,11 @@ request and response against openapiv3.json; the fixture fails the test on any v
 from __future__ import annotations
 
 import base64
+import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -464,3 +467,68 @@ def test_connection_read_with_hide_role_info(world: HoopDouble) -> None:
         headers={"Authorization": f"Bearer {world.api_key}"},
     ).json()
     assert live["secret"]["envvar:REMOTE_URL"] is None
+
+
+def test_env_auth_mode_stores_nothing_secret(
+    world: HoopDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = PROVIDERS["hoop:guardrail"]()
+    props = {
+        **control(world, "hoop:guardrail"),
+        **CASES[4].spec(world),
+        "auth": {"mode": "env", "variable": "ZSP_HOOP_TOKEN"},
+    }
+    monkeypatch.delenv("ZSP_HOOP_TOKEN", raising=False)
+    with pytest.raises(HoopError, match="environment variable ZSP_HOOP_TOKEN is not set"):
+        provider.create(props)
+    monkeypatch.setenv("ZSP_HOOP_TOKEN", str(world.api_key))
+    rule_id, outs = engine_create(provider, props)
+    assert rule_id in world.state.guardrails
+    assert str(world.api_key) not in json.dumps(outs)
+
+
+def test_idp_client_credentials_token_end_to_end(world: HoopDouble) -> None:
+    """The preferred path: a short-lived IdP token per run, mapped by hoop to a subject."""
+    issued: list[str] = []
+
+    class Token(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            token = f"at-{len(issued) + 1}"
+            issued.append(token)
+            payload = json.dumps({"access_token": token, "expires_in": 300}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Token)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    world.jwt_verifier = lambda t: (
+        {"sub": "zsp-provisioner", "groups": ["admin"]} if t in issued else None
+    )
+    try:
+        provider = PROVIDERS["hoop:service-account"]()
+        props = {
+            **control(world, "hoop:service-account"),
+            **CASES[7].spec(world),
+            "auth": {
+                "mode": "client_credentials",
+                "token_url": f"http://127.0.0.1:{server.server_address[1]}/oauth2/token",
+                "client_id": "zsp-provisioner",
+                "client_secret": "s3cret",
+                "scope": "hoop/admin",
+            },
+        }
+        engine_create(provider, props)
+    finally:
+        server.shutdown()
+        server.server_close()
+    writes = [r for r in world.requests if r.path == "/api/serviceaccounts"]
+    assert writes[-1].identity is not None
+    assert writes[-1].identity.subject == "zsp-provisioner"
+    assert world.state.audit_logs[-1]["actor_subject"] == "zsp-provisioner"
