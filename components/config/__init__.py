@@ -10,6 +10,7 @@ from .gateway import (
     GatewayMasking,
     GatewaySettings,
 )
+from .hoop import HoopAuth, HoopSettings, ServiceAccountMapping
 from .identity import (
     CognitoSettings,
     Consumer,
@@ -21,6 +22,7 @@ from .identity import (
 )
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import EndpointPolicy, JitSettings, PolicySettings
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -32,6 +34,7 @@ __all__ = [
     "Consumer",
     "CredentialPolicy",
     "Endpoint",
+    "EndpointPolicy",
     "EntraSettings",
     "GatewayAgentSettings",
     "GatewayDatabase",
@@ -39,11 +42,16 @@ __all__ = [
     "GatewayMasking",
     "GatewaySettings",
     "Group",
+    "HoopAuth",
+    "HoopSettings",
     "IdentitySettings",
+    "JitSettings",
     "ModelServer",
+    "PolicySettings",
     "Resources",
     "Seconds",
     "Section",
+    "ServiceAccountMapping",
     "StackConfig",
     "StackConfigError",
     "StackFile",
