@@ -11,6 +11,7 @@ from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("zsp.cli.commands.scan", "Find static inference tokens, their consumers and exposure."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
 }
 """name → (module defining a click command of the same name, one-line help)."""

@@ -36,6 +36,10 @@ def _read(path: Path) -> bytes:
 
 def _create(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        # Keep the key (and anything else zsp writes there) out of commits.
+        ignore.write_text("*\n", encoding="ascii")
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
