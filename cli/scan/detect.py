@@ -261,7 +261,9 @@ def find_in_text(text: str, rules: Iterable[Rule], kind: str) -> list[Candidate]
     return kept
 
 
-def find_in_k8s_secret(text: str, matcher: Matcher, rules: tuple[Rule, ...]) -> list[Candidate]:
+def find_in_k8s_secret(
+    text: str, matcher: Matcher, rules: tuple[Rule, ...], spans: list[tuple[int, int]] | None = None
+) -> list[Candidate]:
     """Tokens inside base64 ``data:`` values of Secret manifests, located at the base64 text.
 
     Parsed line by line (not by a YAML loader) so that a truncated manifest still yields the
@@ -277,7 +279,7 @@ def find_in_k8s_secret(text: str, matcher: Matcher, rules: tuple[Rule, ...]) -> 
         if stripped.startswith("---"):
             in_data = False
             continue
-        if re.match(r"^data:\s*$", raw) or re.match(r"^\s+data:\s*$", raw) and indent == 0:
+        if re.match(r"^data:\s*$", raw):
             in_data, data_indent = True, indent
             continue
         if in_data and stripped and indent <= data_indent:
@@ -292,14 +294,26 @@ def find_in_k8s_secret(text: str, matcher: Matcher, rules: tuple[Rule, ...]) -> 
             decoded = base64.b64decode(b64, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
-        hits = matcher.hits(decoded.encode())
+        if spans is not None:
+            b64_start = index.starts[no - 1] + raw.index(b64)
+            spans.append((b64_start, b64_start + len(b64)))
+        # Re-create the line as if it were plain ("name: value") inside its surrounding lines, so
+        # name-gated and endpoint-gated rules see the same context as in a stringData entry.
+        lo = index.starts[max(0, no - 1 - WINDOW_LINES)]
+        before = text[lo : index.starts[no - 1]]
+        after_start = index.starts[no] if no < len(index.starts) else len(text)
+        after = text[after_start : after_start + 20_000]
+        block = f"{entry.group(1)}{entry.group(2)}: {decoded}\n"
+        synthetic = before + block + after
+        hits = matcher.hits(synthetic.encode())
         if not hits:
             continue
-        inner = find_in_text(decoded, [rules[i] for i in hits], "k8s-secret")
+        inner = find_in_text(synthetic, [rules[i] for i in hits], "k8s-secret")
         col = raw.index(b64) + 1
         for cand in inner:
+            if not len(before) <= cand.start < len(before) + len(block):
+                continue
             offset = index.starts[no - 1] + col - 1
-            window = index.window(no)
             found.append(
                 Candidate(
                     rule=cand.rule,
@@ -309,12 +323,8 @@ def find_in_k8s_secret(text: str, matcher: Matcher, rules: tuple[Rule, ...]) -> 
                     column=col,
                     end_column=col + len(b64),
                     value=cand.value,
-                    variable=cand.variable
-                    if cand.variable and cand.variable != entry.group(2)
-                    else entry.group(2),
-                    endpoint=cand.endpoint
-                    if cand.endpoint != cand.rule.provider.endpoint
-                    else _endpoint(cand.rule, window),
+                    variable=cand.variable or entry.group(2),
+                    endpoint=cand.endpoint,
                     encoding="base64",
                 )
             )
@@ -336,7 +346,12 @@ def detect(data: bytes, kind: str, matcher: Matcher) -> tuple[list[Candidate], b
     rules = matcher.rules
     found = find_in_text(text, [rules[i] for i in hits], kind) if hits else []
     if secret_data:
-        found.extend(find_in_k8s_secret(text, matcher, rules))
+        # The base64 text of a decodable data entry is an encoding, not a token: only what it
+        # decodes to counts.
+        spans: list[tuple[int, int]] = []
+        decoded = find_in_k8s_secret(text, matcher, rules, spans)
+        found = [c for c in found if not any(lo <= c.start < hi for lo, hi in spans)]
+        found.extend(decoded)
     return found, valid
 
 

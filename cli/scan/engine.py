@@ -22,7 +22,7 @@ from typing import Any
 import pathspec
 
 from . import history as git_history
-from .detect import Candidate, LineIndex, Matcher, decode_base64_span, detect, find_in_text
+from .detect import Candidate, LineIndex, Matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
 from .inventory import Consumer, Finding, Token, group_tokens, mask
 from .kinds import VENDORED_DIRS, classify, is_binary_name, workload_of
@@ -556,12 +556,10 @@ def read_token(root: str | os.PathLike[str], finding: Finding | dict[str, Any], 
         raise TokenReadError(f"{f['path']}:{line}: line no longer exists")
     span = index.line_text(line)[int(f["column"]) - 1 : int(f["end_column"]) - 1]
     if f.get("encoding") == "base64":
-        decoded = decode_base64_span(span)
-        if decoded is not None:
-            matcher = Matcher()
-            for cand in find_in_text(decoded, matcher.rules, "k8s-secret"):
-                if fingerprint(key, cand.value) == f["fingerprint"]:
-                    return cand.value
+        matcher = Matcher()
+        for cand in find_in_k8s_secret(text, matcher, matcher.rules):
+            if cand.line == line and fingerprint(key, cand.value) == f["fingerprint"]:
+                return cand.value
     elif fingerprint(key, span) == f["fingerprint"]:
         return span
     raise TokenReadError(f"{f['path']}:{line}: the token at this location has changed")
