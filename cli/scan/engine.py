@@ -25,7 +25,7 @@ from . import history as git_history
 from .detect import Candidate, LineIndex, Matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
 from .inventory import Consumer, Finding, Token, group_tokens, mask
-from .kinds import VENDORED_DIRS, classify, is_binary_name, workload_of
+from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_of
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 HEAD_BYTES = 8192
@@ -134,6 +134,8 @@ def _walk(
                     continue
                 if is_link:
                     skipped["symlink"] += 1
+                    continue
+                if is_dir and entry.name in TOOL_DIRS:
                     continue
                 if is_dir and entry.name in VENDORED_DIRS:
                     skipped["vendored"] += 1
@@ -443,7 +445,7 @@ def _scan_history(
                 continue
             rel = path[len(prefix) :]
             parts = rel.split("/")
-            if any(p in VENDORED_DIRS for p in parts[:-1]) or is_binary_name(rel):
+            if any(p in VENDORED_DIRS or p in TOOL_DIRS for p in parts[:-1]) or is_binary_name(rel):
                 continue
             if size > max_size or b"\0" in data[:HEAD_BYTES]:
                 continue

@@ -66,7 +66,6 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
     cmd = [
         "git", "-C", str(top), "-c", "core.quotePath=false", "log", "--all", "--reverse",
         "--raw", "--no-abbrev", "--no-renames", "-m", "--root", "--format=%x00%H",
-        "--diff-filter=AM",
     ]  # fmt: skip
     first_seen: dict[str, tuple[str, str]] = {}
     commits = 0
@@ -80,7 +79,8 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
             elif line.startswith(b":"):
                 meta, _, path = line.rstrip(b"\n").partition(b"\t")
                 fields = meta.split()
-                if len(fields) >= 4 and fields[1] != b"160000":
+                added = len(fields) >= 5 and fields[4][:1] in (b"A", b"M", b"T")
+                if added and fields[1] != b"160000":
                     blob = fields[3].decode()
                     if blob not in first_seen and set(blob) != {"0"}:
                         first_seen[blob] = (commit, _unquote(path))

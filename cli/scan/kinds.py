@@ -44,10 +44,12 @@ VENDORED_DIRS = frozenset(
     {
         "node_modules", "vendor", "_vendor", "third_party", "third-party", "bower_components",
         ".venv", "venv", "site-packages", "dist-packages", "__pycache__", ".tox", ".nox",
-        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".git", ".hg", ".svn", ".zsp",
+        ".mypy_cache", ".ruff_cache", ".pytest_cache",
     }
 )  # fmt: skip
 """Directories never descended into: dependencies and tool caches, not the project's own files."""
+TOOL_DIRS = frozenset({".git", ".hg", ".svn", ".zsp"})
+"""Version-control and zsp's own state: skipped without counting (history has ``--history``)."""
 
 _K8S_SECRET = re.compile(rb"^kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
 _K8S_WORKLOAD = re.compile(
