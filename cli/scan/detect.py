@@ -15,10 +15,11 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .rules import Rule, load_rules
@@ -28,6 +29,8 @@ try:  # pragma: no cover - exercised where the wheel exists (it does on this pro
 except ImportError:  # pragma: no cover
     _hs = None
 
+REGION_CAP = 256
+"""Past this many match ends for one rule in one file, the exact pass scans the whole file."""
 WINDOW_LINES = 15
 """How many lines around a token count as "beside it" for endpoints and ``near`` contexts."""
 
@@ -112,7 +115,7 @@ class Matcher:
                 expressions=[r.pattern.encode() for r in self.rules],
                 ids=list(range(len(self.rules))),
                 elements=len(self.rules),
-                flags=[_hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY] * len(self.rules),
+                flags=[_hs.HS_FLAG_ALLOWEMPTY] * len(self.rules),
             )
             self._db = db
         self._bytes_res = [re.compile(r.pattern.encode()) for r in self.rules]
@@ -123,15 +126,53 @@ class Matcher:
 
     def hits(self, data: bytes) -> list[int]:
         """Indexes of rules whose pattern occurs somewhere in ``data``."""
-        if self._db is not None:
-            found: list[int] = []
+        return sorted(self.regions(data))
 
-            def on_match(rule_id: int, _f: int, _t: int, _flags: int, _ctx: object) -> None:
-                found.append(rule_id)
+    def regions(self, data: bytes) -> dict[int, list[tuple[int, int]] | None]:
+        """Rule index → byte ranges (the line of each match end and the line before) where the
+        rule matched, or None for "anywhere" (too many matches, or no Hyperscan).
 
-            self._db.scan(data, match_event_handler=on_match)
-            return sorted(set(found))
-        return [i for i, rx in enumerate(self._bytes_res) if rx.search(data)]
+        Lets the exact ``re`` pass look at a few lines instead of the whole file."""
+        if self._db is None:
+            return {i: None for i, rx in enumerate(self._bytes_res) if rx.search(data)}
+        ends: dict[int, list[int] | None] = {}
+
+        def on_match(rule_id: int, _f: int, to: int, _flags: int, _ctx: object) -> None:
+            seen = ends.get(rule_id, [])
+            if seen is None:
+                return
+            if len(seen) >= REGION_CAP:
+                ends[rule_id] = None
+                return
+            if not seen or seen[-1] != to:
+                seen.append(to)
+            ends[rule_id] = seen
+
+        self._db.scan(data, match_event_handler=on_match)
+        out: dict[int, list[tuple[int, int]] | None] = {}
+        for rule_id, offsets in ends.items():
+            if offsets is None:
+                out[rule_id] = None
+                continue
+            spans: list[tuple[int, int]] = []
+            for to in offsets:
+                last = max(to - 1, 0)
+                line_start = data.rfind(b"\n", 0, last) + 1
+                lo = data.rfind(b"\n", 0, max(line_start - 1, 0)) + 1 if line_start > 0 else 0
+                hi = data.find(b"\n", last)
+                hi = len(data) if hi < 0 else hi
+                if spans and lo <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(hi, spans[-1][1]))
+                else:
+                    spans.append((lo, hi))
+            out[rule_id] = spans
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def default_matcher() -> Matcher:
+    """The matcher for the shipped rules, compiled once per process."""
+    return Matcher()
 
 
 class LineIndex:
@@ -216,13 +257,29 @@ def _accept(rule: Rule, value: str, variable: str | None, window: str) -> bool:
     return rule.near is not None and rule.near.search(window) is not None
 
 
-def find_in_text(text: str, rules: Iterable[Rule], kind: str) -> list[Candidate]:
-    """Candidates of the given rules in ``text``, overlaps resolved by rule priority."""
+def _matches(rule: Rule, text: str, spans: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
+    if spans is None:
+        yield from rule.regex.finditer(text)
+        return
+    for lo, hi in spans:
+        yield from rule.regex.finditer(text, lo, hi)
+
+
+def find_in_text(
+    text: str,
+    rules: Iterable[Rule],
+    kind: str,
+    regions: dict[str, list[tuple[int, int]] | None] | None = None,
+) -> list[Candidate]:
+    """Candidates of the given rules in ``text``, overlaps resolved by rule priority.
+
+    ``regions`` (rule id → character ranges) restricts each rule to where the prefilter saw it."""
     index: LineIndex | None = None
     found: list[Candidate] = []
     for rule in rules:
         has_token = "token" in rule.regex.groupindex
-        for match in rule.regex.finditer(text):
+        spans = regions.get(rule.id) if regions is not None else None
+        for match in _matches(rule, text, spans):
             start, end = match.span("token") if has_token else match.span()
             value = text[start:end]
             if "\n" in value:
@@ -333,7 +390,8 @@ def find_in_k8s_secret(
 
 def detect(data: bytes, kind: str, matcher: Matcher) -> tuple[list[Candidate], bool]:
     """All candidates in one file's bytes, and whether the bytes were valid UTF-8."""
-    hits = matcher.hits(data)
+    regions = matcher.regions(data)
+    hits = sorted(regions)
     secret_data = kind == "k8s-secret" and b"data:" in data
     if not hits and not secret_data:
         return [], True
@@ -344,7 +402,9 @@ def detect(data: bytes, kind: str, matcher: Matcher) -> tuple[list[Candidate], b
         text = data.decode("utf-8", errors="replace")
         valid = False
     rules = matcher.rules
-    found = find_in_text(text, [rules[i] for i in hits], kind) if hits else []
+    # Byte ranges are character ranges only for ASCII text; otherwise scan whole texts.
+    by_id = {rules[i].id: spans for i, spans in regions.items()} if data.isascii() else None
+    found = find_in_text(text, [rules[i] for i in hits], kind, by_id) if hits else []
     if secret_data:
         # The base64 text of a decodable data entry is an encoding, not a token: only what it
         # decodes to counts.

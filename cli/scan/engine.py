@@ -22,7 +22,7 @@ from typing import Any
 import pathspec
 
 from . import history as git_history
-from .detect import Candidate, LineIndex, Matcher, detect, find_in_k8s_secret
+from .detect import Candidate, LineIndex, default_matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
 from .inventory import Consumer, Finding, Token, group_tokens, mask
 from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_of
@@ -30,6 +30,7 @@ from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 HEAD_BYTES = 8192
 MAX_ERRORS = 200
+_SKIP_KEYS = ("binary", "oversized", "vendored", "ignored", "symlink", "special", "unreadable")
 _CONSUMER_FILE_KINDS = frozenset(
     {"github-actions", "gitlab-ci", "compose", "yaml", "helm-values", "dotenv", "source", "shell",
      "notebook", "k8s-secret"}
@@ -60,54 +61,48 @@ class ScanResult:
     engine: str = "hyperscan"
 
 
-@dataclass
-class _FileOutcome:
-    rel: str
-    kind: str
-    status: str
-    size: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    invalid_utf8: bool = False
-    error: str | None = None
-
-
 # ---------------------------------------------------------------- walking
 
 
-def _load_ignore(directory: Path) -> pathspec.PathSpec | None:
-    path = directory / ".gitignore"
+def _load_ignore(directory: str) -> pathspec.PathSpec | None:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return Path(os.path.relpath(path, root)).as_posix()
+def _relative(path: str, root: str) -> str:
+    if path.startswith(root + os.sep):
+        rel = path[len(root) + 1 :]
+    else:
+        rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
 def _walk(
     targets: list[Path], root: Path, no_ignore: bool, skipped: dict[str, int], errors: list[dict[str, str]]
 ) -> Iterator[tuple[str, str]]:
-    """Yield ``(absolute, relative-to-root)`` paths of regular files to scan, lazily."""
+    """Yield ``(absolute, relative-to-root)`` paths of regular files to scan, lazily.
+
+    Plain ``os.scandir`` strings (no pathlib) because this runs once per file of the corpus."""
+    root_s = str(root)
     for target in targets:
+        target_s = str(target)
         try:
             st = target.lstat()
         except OSError as err:
-            errors.append({"path": _relative(target, root), "error": err.strerror or "unreadable"})
+            errors.append({"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"})
             skipped["unreadable"] += 1
             continue
         if stat.S_ISREG(st.st_mode):
-            yield str(target), _relative(target, root)
+            yield target_s, _relative(target_s, root_s)
             continue
         if not stat.S_ISDIR(st.st_mode):
             skipped["symlink" if stat.S_ISLNK(st.st_mode) else "special"] += 1
             continue
-        stack: list[tuple[Path, list[tuple[Path, pathspec.PathSpec]]]] = [(target, [])]
+        stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [(target_s, [])]
         while stack:
             directory, specs = stack.pop()
             if not no_ignore:
@@ -115,16 +110,16 @@ def _walk(
                 if spec is not None:
                     specs = [*specs, (directory, spec)]
             try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+                with os.scandir(directory) as it:
+                    entries = sorted(it, key=lambda e: e.name)
             except OSError as err:
                 errors.append(
-                    {"path": _relative(directory, root), "error": err.strerror or "unreadable"}
+                    {"path": _relative(directory, root_s), "error": err.strerror or "unreadable"}
                 )
                 skipped["unreadable"] += 1
                 continue
-            subdirs: list[Path] = []
+            subdirs: list[str] = []
             for entry in entries:
-                path = Path(entry.path)
                 try:
                     is_link = entry.is_symlink()
                     is_dir = not is_link and entry.is_dir(follow_symlinks=False)
@@ -140,21 +135,21 @@ def _walk(
                 if is_dir and entry.name in VENDORED_DIRS:
                     skipped["vendored"] += 1
                     continue
-                if specs and _ignored(path, is_dir, specs):
+                if specs and _ignored(entry.path, is_dir, specs):
                     skipped["ignored"] += 1
                     continue
                 if is_dir:
-                    subdirs.append(path)
+                    subdirs.append(entry.path)
                 elif is_file:
-                    yield entry.path, _relative(path, root)
+                    yield entry.path, _relative(entry.path, root_s)
                 else:
                     skipped["special"] += 1
             stack.extend((d, specs) for d in reversed(subdirs))
 
 
-def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.PathSpec]]) -> bool:
+def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
     for base, spec in specs:
-        rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        rel = _relative(path, base) + ("/" if is_dir else "")
         if spec.match_file(rel):
             return True
     return False
@@ -169,7 +164,7 @@ _MAX_SIZE = DEFAULT_MAX_FILE_SIZE
 
 def _init_worker(key: bytes, max_size: int) -> None:
     global _MATCHER, _KEY, _MAX_SIZE
-    _MATCHER = _MATCHER or Matcher()
+    _MATCHER = default_matcher()
     _KEY = key
     _MAX_SIZE = max_size
 
@@ -196,47 +191,134 @@ def scan_bytes(
     data: bytes, rel: str, kind: str, key: bytes, commit: str | None = None
 ) -> tuple[list[Finding], bool]:
     """Findings of one buffer (already classified); the raw values stay inside this call."""
-    assert _MATCHER is not None
-    candidates, valid = detect(data, kind, _MATCHER)
+    matcher = _MATCHER or default_matcher()
+    candidates, valid = detect(data, kind, matcher)
     return [_to_finding(c, rel, kind, commit, key) for c in candidates], valid
 
 
-def _scan_file(task: tuple[str, str]) -> _FileOutcome:
-    abs_path, rel = task
-    if is_binary_name(rel):
-        return _FileOutcome(rel, "binary", "binary")
+@dataclass
+class _Batch:
+    """What a worker sends back for a batch of files (few, small messages between processes)."""
+
+    files: int = 0
+    nbytes: int = 0
+    invalid: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    consumer_files: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _read(abs_path: str) -> tuple[str, bytes | int | str]:
+    """``("ok", data)``, ``("oversized", size)``, ``("special", 0)`` or ``("unreadable", why)``."""
     try:
-        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                return _FileOutcome(rel, "special", "special")
-            if st.st_size > _MAX_SIZE:
-                return _FileOutcome(rel, "oversized", "oversized", st.st_size)
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read(_MAX_SIZE + 1)
-        finally:
-            os.close(fd)
+        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
-        return _FileOutcome(rel, "unreadable", "unreadable", error=err.strerror or "unreadable")
-    if len(data) > _MAX_SIZE:
-        return _FileOutcome(rel, "oversized", "oversized", len(data))
-    if b"\0" in data[:HEAD_BYTES]:
-        return _FileOutcome(rel, "binary", "binary", len(data))
-    kind = classify(rel, data[:65536])
-    findings, valid = scan_bytes(data, rel, kind, _KEY)
-    return _FileOutcome(rel, kind, "scanned", len(data), findings, not valid)
+        return "unreadable", err.strerror or "unreadable"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return "special", 0
+        if st.st_size > _MAX_SIZE:
+            return "oversized", st.st_size
+        # One read of size+1 bytes: a regular file returns short only at end of file, and a
+        # file that grew past the limit meanwhile shows up as longer than its stat size.
+        data = os.read(fd, min(st.st_size, _MAX_SIZE) + 1)
+        if len(data) > _MAX_SIZE:
+            return "oversized", len(data)
+        return "ok", data
+    except OSError as err:
+        return "unreadable", err.strerror or "unreadable"
+    finally:
+        os.close(fd)
+
+
+def _scan_batch(tasks: list[tuple[str, str]]) -> _Batch:
+    out = _Batch(skipped=dict.fromkeys(_SKIP_KEYS, 0))
+    for abs_path, rel in tasks:
+        if is_binary_name(rel):
+            out.skipped["binary"] += 1
+            continue
+        status, payload = _read(abs_path)
+        if status != "ok":
+            out.skipped[status] += 1
+            if status == "unreadable":
+                out.errors.append({"path": rel, "error": str(payload)})
+            continue
+        assert isinstance(payload, bytes)
+        data = payload
+        if b"\0" in data[:HEAD_BYTES]:
+            out.skipped["binary"] += 1
+            continue
+        kind = classify(rel, data[:65536])
+        findings, valid = scan_bytes(data, rel, kind, _KEY)
+        out.files += 1
+        out.nbytes += len(data)
+        out.invalid += not valid
+        out.findings.extend(findings)
+        if kind in _CONSUMER_FILE_KINDS:
+            out.consumer_files.append((rel, kind))
+    return out
+
+
+def _batches(items: Iterable[Any], size: int = 64) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # ---------------------------------------------------------------- consumers (worker side)
 
 _NAMES_RE: re.Pattern[str] | None = None
+_NAMES_PREFILTER: Any = None
 
 
-def _init_consumers(names: list[str]) -> None:
-    global _NAMES_RE
+def _init_consumers(names: list[str], max_size: int) -> None:
+    """Compile the names once per worker: a Hyperscan literal set as prefilter, then ``re``."""
+    global _NAMES_RE, _NAMES_PREFILTER, _MAX_SIZE
+    _MAX_SIZE = max_size
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     _NAMES_RE = re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation})(?![A-Za-z0-9_])")
+    try:
+        import hyperscan
+
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[re.escape(n).encode() for n in names],
+            ids=list(range(len(names))),
+            elements=len(names),
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(names),
+        )
+        _NAMES_PREFILTER = db
+    except ImportError:  # pragma: no cover - hyperscan is a dependency; re alone is correct too
+        _NAMES_PREFILTER = None
+
+
+def hyperscan_terminated() -> type[BaseException]:
+    import hyperscan
+
+    return hyperscan.ScanTerminated  # type: ignore[no-any-return]
+
+
+def _mentions_a_name(data: bytes) -> bool:
+    if _NAMES_PREFILTER is None:
+        return True
+    hit: list[int] = []
+
+    def on_match(rule_id: int, _f: int, _t: int, _flags: int, _ctx: object) -> bool:
+        hit.append(rule_id)
+        return True  # stop at the first one
+
+    try:
+        _NAMES_PREFILTER.scan(data, match_event_handler=on_match)
+    except hyperscan_terminated():
+        pass
+    return bool(hit)
 
 
 def _yaml_block_owner(lines: list[str], line_no: int, indent: int, after: str | None) -> str | None:
@@ -309,15 +391,15 @@ def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str])
     return out
 
 
-def _consumer_task(task: tuple[str, str, str]) -> tuple[str, list[tuple[str, Consumer]]]:
-    abs_path, rel, kind = task
+def _consumer_task(tasks: list[tuple[str, str, str]]) -> list[tuple[str, Consumer]]:
     assert _NAMES_RE is not None
-    try:
-        with open(abs_path, "rb") as fh:
-            data = fh.read(_MAX_SIZE + 1)
-    except OSError:
-        return rel, []
-    return rel, consumers_in_text(data.decode("utf-8", "replace"), rel, kind, _NAMES_RE)
+    out: list[tuple[str, Consumer]] = []
+    for abs_path, rel, kind in tasks:
+        status, data = _read(abs_path)
+        if status != "ok" or not isinstance(data, bytes) or not _mentions_a_name(data):
+            continue
+        out.extend(consumers_in_text(data.decode("utf-8", "replace"), rel, kind, _NAMES_RE))
+    return out
 
 
 def _own_consumer(f: Finding, text_docs: dict[str, str]) -> Consumer | None:
@@ -375,28 +457,22 @@ def scan_paths(
             raise ScanError(f"{t}: no such file or directory")
     root = targets[0] if targets[0].is_dir() else targets[0].parent
     started = time.monotonic()
-    skipped = dict.fromkeys(
-        ("binary", "oversized", "vendored", "ignored", "symlink", "special", "unreadable"), 0
-    )
+    skipped = dict.fromkeys(_SKIP_KEYS, 0)
     errors: list[dict[str, str]] = []
     findings: list[Finding] = []
     consumer_files: list[tuple[str, str, str]] = []
     files = nbytes = invalid = 0
-    engine = Matcher().engine
+    engine = default_matcher().engine
     walker = _walk(targets, root, no_ignore, skipped, errors)
-    abs_of: dict[str, str] = {}
-    for outcome in _map(_scan_file, walker, jobs, _init_worker, (key, max_file_size)):
-        if outcome.status == "scanned":
-            files += 1
-            nbytes += outcome.size
-            invalid += outcome.invalid_utf8
-            findings.extend(outcome.findings)
-            if outcome.kind in _CONSUMER_FILE_KINDS:
-                consumer_files.append(("", outcome.rel, outcome.kind))
-        else:
-            skipped[outcome.status] += 1
-            if outcome.error and len(errors) < MAX_ERRORS:
-                errors.append({"path": outcome.rel, "error": outcome.error})
+    for batch in _map(_scan_batch, _batches(walker), jobs, _init_worker, (key, max_file_size)):
+        files += batch.files
+        nbytes += batch.nbytes
+        invalid += batch.invalid
+        findings.extend(batch.findings)
+        consumer_files.extend(("", rel, kind) for rel, kind in batch.consumer_files)
+        for name, count in batch.skipped.items():
+            skipped[name] += count
+        errors.extend(batch.errors[: max(0, MAX_ERRORS - len(errors))])
         if progress is not None:
             progress(files, nbytes)
     _init_worker(key, max_file_size)
@@ -408,7 +484,7 @@ def scan_paths(
     findings.sort(key=lambda f: (f.commit is not None, f.path, f.line, f.column, f.commit or ""))
     tokens = group_tokens(findings)
     tracked = git_history.tracked_files(root)
-    _attach_consumers(root, findings, tokens, consumer_files, jobs, max_file_size, abs_of)
+    _attach_consumers(root, findings, tokens, consumer_files, jobs, max_file_size)
     _set_flags(findings, tokens, tracked)
     stats: dict[str, Any] = {
         "engine": engine,
@@ -466,7 +542,6 @@ def _attach_consumers(
     consumer_files: list[tuple[str, str, str]],
     jobs: int,
     max_size: int,
-    _abs: dict[str, str],
 ) -> None:
     by_name: dict[str, list[Token]] = {}
     by_fp = {t.fingerprint: t for t in tokens}
@@ -486,7 +561,8 @@ def _attach_consumers(
             by_fp[f.fingerprint].consumers.append(own)
     if by_name:
         tasks = ((str(root / rel), rel, kind) for _a, rel, kind in consumer_files)
-        for _rel, refs in _map(_consumer_task, tasks, jobs, _init_consumers, (list(by_name),)):
+        names = list(by_name)
+        for refs in _map(_consumer_task, _batches(tasks), jobs, _init_consumers, (names, max_size)):
             for name, consumer in refs:
                 for token in by_name.get(name, []):
                     if consumer not in token.consumers:
@@ -558,7 +634,7 @@ def read_token(root: str | os.PathLike[str], finding: Finding | dict[str, Any], 
         raise TokenReadError(f"{f['path']}:{line}: line no longer exists")
     span = index.line_text(line)[int(f["column"]) - 1 : int(f["end_column"]) - 1]
     if f.get("encoding") == "base64":
-        matcher = Matcher()
+        matcher = default_matcher()
         for cand in find_in_k8s_secret(text, matcher, matcher.rules):
             if cand.line == line and fingerprint(key, cand.value) == f["fingerprint"]:
                 return cand.value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 KINDS = (
     "dotenv",
@@ -58,16 +57,20 @@ _K8S_WORKLOAD = re.compile(
 )
 
 
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
 def is_binary_name(path: str) -> bool:
-    return PurePosixPath(path).suffix.lower() in _BINARY
+    return _suffix(path.rpartition("/")[2]) in _BINARY
 
 
 def classify(rel_path: str, head: bytes = b"") -> str:
     """The kind of a file from its path (posix, relative) and its first bytes."""
-    p = PurePosixPath(rel_path)
-    name = p.name.lower()
-    suffix = p.suffix.lower()
-    parts = [x.lower() for x in p.parts]
+    name = rel_path.rpartition("/")[2].lower()
+    suffix = _suffix(name)
+    parts = rel_path.lower().split("/")
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "dotenv"
     if name in ("dockerfile", "containerfile") or name.startswith("dockerfile."):
