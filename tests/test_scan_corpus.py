@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fixtures_scan import SPECS, Corpus
-
 from zsp.cli.scan.engine import read_token, scan_paths
 
 KEY = bytes(range(32))
@@ -15,7 +14,9 @@ def test_recall_precision_and_no_placeholder_findings(scan_corpus: Corpus) -> No
     true_positives = found & scan_corpus.labels
     recall = len(true_positives) / len(scan_corpus.labels)
     precision = len(true_positives) / len(found)
-    print(f"corpus: {len(scan_corpus.labels)} labels, recall {recall:.4f}, precision {precision:.4f}")
+    print(
+        f"corpus: {len(scan_corpus.labels)} labels, recall {recall:.4f}, precision {precision:.4f}"
+    )
     assert len(scan_corpus.labels) >= 400
     assert recall >= 0.98, sorted(scan_corpus.labels - found)[:10]
     assert precision >= 0.95, sorted(found - scan_corpus.labels)[:10]
@@ -27,11 +28,27 @@ def test_every_kind_is_classified_and_every_provider_found(scan_corpus: Corpus) 
     result = scan_paths([scan_corpus.root], key=KEY)
     kinds = {f.kind for f in result.findings}
     assert kinds == {
-        "dotenv", "yaml", "json", "toml", "ini", "github-actions", "gitlab-ci", "k8s-secret",
-        "compose", "dockerfile", "helm-values", "tfvars", "notebook", "shell", "source", "text",
-    }  # fmt: skip
+        "dotenv",
+        "yaml",
+        "json",
+        "toml",
+        "ini",
+        "github-actions",
+        "gitlab-ci",
+        "k8s-secret",
+        "compose",
+        "dockerfile",
+        "helm-values",
+        "tfvars",
+        "notebook",
+        "shell",
+        "source",
+        "text",
+    }
     assert {f.provider for f in result.findings} == {s.provider for s in SPECS}
-    assert {f.encoding for f in result.findings if f.path.endswith("secret-data.yaml")} == {"base64"}
+    assert {f.encoding for f in result.findings if f.path.endswith("secret-data.yaml")} == {
+        "base64"
+    }
 
 
 def test_variable_and_endpoint_beside_the_token(scan_corpus: Corpus) -> None:

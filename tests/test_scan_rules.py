@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from zsp.cli.scan.detect import Matcher, detect, entropy, is_placeholder
 from zsp.cli.scan.rules import load_rules
 
@@ -16,12 +15,29 @@ MATCHER = Matcher()
 def test_every_provider_family_of_the_issue_has_rules() -> None:
     providers = {r.provider.name for r in RULES}
     assert providers == {
-        "openai", "anthropic", "huggingface", "google", "aws", "azure-openai", "cohere",
-        "mistral", "groq", "replicate", "together", "fireworks", "perplexity", "deepseek", "xai",
-        "openrouter", "databricks", "generic",
-    }  # fmt: skip
+        "openai",
+        "anthropic",
+        "huggingface",
+        "google",
+        "aws",
+        "azure-openai",
+        "cohere",
+        "mistral",
+        "groq",
+        "replicate",
+        "together",
+        "fireworks",
+        "perplexity",
+        "deepseek",
+        "xai",
+        "openrouter",
+        "databricks",
+        "generic",
+    }
     # one data file per provider family
-    assert {r.provider.source for r in RULES} == {f"{p}.toml".replace("azure-openai", "azure") for p in providers}
+    assert {r.provider.source for r in RULES} == {
+        f"{p}.toml".replace("azure-openai", "azure") for p in providers
+    }
 
 
 def test_rules_have_examples_and_compile_in_hyperscan() -> None:
@@ -61,9 +77,17 @@ def test_python_re_fallback_agrees_with_hyperscan() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["sk-...", "<YOUR_KEY>", "${OPENAI_API_KEY}", "{{ .Values.key }}", "xxxxxxxxxxxxxxxx",
-     "AKIAIOSFODNN7EXAMPLE", "changeme-changeme-123", "aaaaaaaaaaaaaaaaaaa1"],
-)  # fmt: skip
+    [
+        "sk-...",
+        "<YOUR_KEY>",
+        "${OPENAI_API_KEY}",
+        "{{ .Values.key }}",
+        "xxxxxxxxxxxxxxxx",
+        "AKIAIOSFODNN7EXAMPLE",
+        "changeme-changeme-123",
+        "aaaaaaaaaaaaaaaaaaa1",
+    ],
+)
 def test_placeholders(value: str) -> None:
     assert is_placeholder(value)
 

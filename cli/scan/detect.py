@@ -27,7 +27,7 @@ from .rules import Rule, load_rules
 try:  # pragma: no cover - exercised where the wheel exists (it does on this project's machines)
     import hyperscan as _hs
 except ImportError:  # pragma: no cover
-    _hs = None
+    _hs = None  # type: ignore[assignment]
 
 REGION_CAP = 256
 """Past this many match ends for one rule in one file, the exact pass scans the whole file."""
@@ -58,7 +58,8 @@ _PLACEHOLDER_CHARS = set("<>{}$[]()*%")
 _URL = re.compile(r"""https?://[^\s"'<>\\`,;)]+""")
 _BASE_NAME = re.compile(r"(?i)(base_?url|api_?base|endpoint|api_?host|host|url|server)")
 _VAR_BEFORE = re.compile(
-    r"""([A-Za-z_][A-Za-z0-9_.\-]*)\\?["']?\]?[ \t]*(?:[:=]{1,2}|=>)[ \t]*\\?["']?(?:Bearer[ \t]+)?$"""
+    r"""([A-Za-z_][A-Za-z0-9_.\-]*)\\?["']?\]?[ \t]*(?:[:=]{1,2}|=>)[ \t]*"""
+    r"""\\?["']?(?:Bearer[ \t]+)?$"""
 )
 _DOCKER_VAR = re.compile(r"""^[ \t]*(?:ENV|ARG)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]+["']?$""")
 _ENV_NAME_LINE = re.compile(r"""^[ \t]*-?[ \t]*name:[ \t]*["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?""")

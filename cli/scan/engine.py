@@ -22,7 +22,7 @@ from typing import Any
 import pathspec
 
 from . import history as git_history
-from .detect import Candidate, LineIndex, default_matcher, detect, find_in_k8s_secret
+from .detect import Candidate, LineIndex, Matcher, default_matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
 from .inventory import Consumer, Finding, Token, group_tokens, mask
 from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_of
@@ -32,9 +32,19 @@ HEAD_BYTES = 8192
 MAX_ERRORS = 200
 _SKIP_KEYS = ("binary", "oversized", "vendored", "ignored", "symlink", "special", "unreadable")
 _CONSUMER_FILE_KINDS = frozenset(
-    {"github-actions", "gitlab-ci", "compose", "yaml", "helm-values", "dotenv", "source", "shell",
-     "notebook", "k8s-secret"}
-)  # fmt: skip
+    {
+        "github-actions",
+        "gitlab-ci",
+        "compose",
+        "yaml",
+        "helm-values",
+        "dotenv",
+        "source",
+        "shell",
+        "notebook",
+        "k8s-secret",
+    }
+)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*_[A-Z0-9_]+$")
 _READ_MARKERS = re.compile(
     r"environ|getenv|process\.env|ENV\[|env::var|Getenv|GetEnvironmentVariable|\$\{?[A-Z]|"
@@ -82,7 +92,11 @@ def _relative(path: str, root: str) -> str:
 
 
 def _walk(
-    targets: list[Path], root: Path, no_ignore: bool, skipped: dict[str, int], errors: list[dict[str, str]]
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    skipped: dict[str, int],
+    errors: list[dict[str, str]],
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(absolute, relative-to-root)`` paths of regular files to scan, lazily.
 
@@ -93,7 +107,9 @@ def _walk(
         try:
             st = target.lstat()
         except OSError as err:
-            errors.append({"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"})
+            errors.append(
+                {"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"}
+            )
             skipped["unreadable"] += 1
             continue
         if stat.S_ISREG(st.st_mode):
@@ -157,7 +173,7 @@ def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]
 
 # ---------------------------------------------------------------- per file (worker side)
 
-_MATCHER: Matcher | None = None
+_MATCHER: Matcher | None = None  # set per process by _init_worker
 _KEY: bytes = b""
 _MAX_SIZE = DEFAULT_MAX_FILE_SIZE
 
@@ -212,7 +228,9 @@ class _Batch:
 def _read(abs_path: str) -> tuple[str, bytes | int | str]:
     """``("ok", data)``, ``("oversized", size)``, ``("special", 0)`` or ``("unreadable", why)``."""
     try:
-        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(
+            abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
     except OSError as err:
         return "unreadable", err.strerror or "unreadable"
     try:
@@ -302,7 +320,8 @@ def _init_consumers(names: list[str], max_size: int) -> None:
 def hyperscan_terminated() -> type[BaseException]:
     import hyperscan
 
-    return hyperscan.ScanTerminated  # type: ignore[no-any-return]
+    terminated: type[BaseException] = hyperscan.ScanTerminated
+    return terminated
 
 
 def _mentions_a_name(data: bytes) -> bool:
@@ -341,7 +360,9 @@ def _yaml_block_owner(lines: list[str], line_no: int, indent: int, after: str | 
     return None
 
 
-def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str]) -> list[tuple[str, Consumer]]:
+def consumers_in_text(
+    text: str, rel: str, kind: str, names_re: re.Pattern[str]
+) -> list[tuple[str, Consumer]]:
     """``(name, consumer)`` for each reference to one of the names in a file of a given kind."""
     out: list[tuple[str, Consumer]] = []
     if names_re.search(text) is None:
@@ -354,7 +375,7 @@ def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str])
     docs: list[tuple[int, str]] = []
     if kind in ("yaml", "k8s-secret", "helm-values"):
         start = 0
-        for idx, line in enumerate(lines + ["---"]):
+        for idx, line in enumerate([*lines, "---"]):
             if line.startswith("---"):
                 docs.append((start, "\n".join(lines[start:idx])))
                 start = idx + 1

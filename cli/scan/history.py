@@ -64,9 +64,21 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
     if top is None:
         raise HistoryError(f"{root}: not a git repository (--history needs one)")
     cmd = [
-        "git", "-C", str(top), "-c", "core.quotePath=false", "log", "--all", "--reverse",
-        "--raw", "--no-abbrev", "--no-renames", "-m", "--root", "--format=%x00%H",
-    ]  # fmt: skip
+        "git",
+        "-C",
+        str(top),
+        "-c",
+        "core.quotePath=false",
+        "log",
+        "--all",
+        "--reverse",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-m",
+        "--root",
+        "--format=%x00%H",
+    ]
     first_seen: dict[str, tuple[str, str]] = {}
     commits = 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as log:
@@ -95,7 +107,7 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
         stderr=subprocess.DEVNULL,
     ) as cat:
         assert cat.stdin is not None and cat.stdout is not None
-        for blob, (commit, path) in first_seen.items():
+        for blob, (commit, blob_path) in first_seen.items():
             cat.stdin.write(blob.encode() + b"\n")
             cat.stdin.flush()
             header = cat.stdout.readline().split()
@@ -104,7 +116,7 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
             size = int(header[2])
             data = cat.stdout.read(size)
             cat.stdout.read(1)
-            yield commit, path, size, data
+            yield commit, blob_path, size, data
         cat.stdin.close()
 
 

@@ -15,10 +15,12 @@ from functools import lru_cache
 from importlib import resources
 
 ASSIGN = (
-    r"""\\?["']?(?:[ \t]*(?:[:=]{1,2}|=>)[ \t]*|["']?[ \t]*\r?\n[ \t]*value:[ \t]*)\\?["']?"""
+    r"""\\?["']?(?:[ \t]*(?:[:=]{1,2}|=>)[ \t]*"""
+    r"""|["']?[ \t]*\r?\n[ \t]*value:[ \t]*)\\?["']?"""
 )
 """Glue between a name and its value: ``NAME=v``, ``name: "v"``, ``"name": "v"``, ``x := "v"``,
-JSON-escaped quotes inside notebooks, and the Kubernetes env-list form ``- name: NAME`` / ``value: v`` (``%ASSIGN%`` in rule files)."""
+JSON-escaped quotes inside notebooks, and the Kubernetes env-list form ``- name: NAME`` /
+``value: v`` (``%ASSIGN%`` in rule files)."""
 
 _LEAD = r"(?<![A-Za-z0-9_+/-])"
 _TRAIL = r"(?![A-Za-z0-9_+/-])"

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from .engine import ScanResult, TokenReadError, read_token
+from .inventory import Finding
 from .rules import providers
 
 
@@ -43,7 +44,9 @@ CHECKS: dict[str, Check] = {
     ),
     "huggingface": Check("https://huggingface.co", "/api/whoami-v2", _bearer),
     "google": Check(
-        "https://generativelanguage.googleapis.com", "/v1beta/models", lambda t: {"x-goog-api-key": t}
+        "https://generativelanguage.googleapis.com",
+        "/v1beta/models",
+        lambda t: {"x-goog-api-key": t},
     ),
     "groq": Check("https://api.groq.com/openai/v1", "/models", _bearer),
     "mistral": Check("https://api.mistral.ai/v1", "/models", _bearer),
@@ -65,7 +68,9 @@ SigV4; generic: unknown API) are reported as ``unsupported``."""
 AWS_BEDROCK = Check("https://bedrock.us-east-1.amazonaws.com", "/foundation-models", _bearer)
 
 
-def _base_url(provider: str, endpoint: str | None, check: Check, overrides: dict[str, str]) -> str | None:
+def _base_url(
+    provider: str, endpoint: str | None, check: Check, overrides: dict[str, str]
+) -> str | None:
     if provider in overrides:
         return overrides[provider].rstrip("/")
     if not check.needs_endpoint:
@@ -112,7 +117,7 @@ def verify_result(
 ) -> None:
     """Set ``verification`` on every token of ``result`` (one request per token)."""
     overrides = overrides or {}
-    first = {}
+    first: dict[str, Finding] = {}
     for f in result.findings:
         first.setdefault(f.fingerprint, f)
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True) as client:
