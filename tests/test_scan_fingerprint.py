@@ -8,7 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from zsp.cli.scan.fingerprint import KeyFileError, fingerprint, load_or_create_key
 from zsp.cli.scan.inventory import mask
 
@@ -48,9 +47,9 @@ def test_env_and_explicit_key_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert (key, path) == (bytes.fromhex("00" * 16 + "ff" * 16), explicit)
     short = tmp_path / "short.key"
     short.write_text("abcd")
-    with pytest.raises(KeyFileError, match="short.key"):
+    with pytest.raises(KeyFileError, match=r"short\.key"):
         load_or_create_key(tmp_path, short)
-    with pytest.raises(KeyFileError, match="missing.key"):
+    with pytest.raises(KeyFileError, match=r"missing\.key"):
         load_or_create_key(tmp_path, tmp_path / "missing.key")
 
 
