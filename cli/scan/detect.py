@@ -56,7 +56,10 @@ _PLACEHOLDER_WORDS = (
 )
 _PLACEHOLDER_CHARS = set("<>{}$[]()*%")
 _URL = re.compile(r"""https?://[^\s"'<>\\`,;)]+""")
-_BASE_NAME = re.compile(r"(?i)(base_?url|api_?base|endpoint|api_?host|host|url|server)")
+_BASE_NAME = re.compile(
+    r"""(?i)(?:base_?url|api_?base|endpoint|api_?host|host|server|url)[\w.-]*\\?["']?\]?"""
+    r"""[ \t]*(?:[:=]{1,2}|=>|\()?[ \t]*\\?["']?$"""
+)
 _VAR_BEFORE = re.compile(
     r"""([A-Za-z_][A-Za-z0-9_.\-]*)\\?["']?\]?[ \t]*(?:[:=]{1,2}|=>)[ \t]*"""
     r"""\\?["']?(?:Bearer[ \t]+)?$"""
@@ -237,7 +240,7 @@ def _endpoint(rule: Rule, window: str) -> str | None:
             host = url.split("://", 1)[1].split("/", 1)[0]
             if hosts is not None and hosts.fullmatch(host.split(":", 1)[0]):
                 return _normalize_url(url)
-            if named is None and _BASE_NAME.search(line[: match.start()]):
+            if named is None and _BASE_NAME.search(line[max(0, match.start() - 200) : match.start()]):
                 named = _normalize_url(url)
             if named is None and rule.near is not None and rule.near.search(url):
                 named = _normalize_url(url)
