@@ -397,3 +397,22 @@ def test_canary_no_raw_token_in_any_output(scan_corpus: Corpus, tmp_path: Path) 
         ".gitignore",
         "fingerprint.key",
     ]
+
+
+def test_overlapping_paths_and_symlinked_root(project: Path, tmp_path: Path) -> None:
+    once = scan_paths([project], key=KEY)
+    twice = scan_paths([project, project / "k8s", project / ".env"], key=KEY)
+    assert twice.findings == once.findings
+    link = tmp_path / "link"
+    link.symlink_to(project)
+    via_link = scan_paths([link], key=KEY)
+    assert [(f.path, f.line) for f in via_link.findings] == [
+        (f.path, f.line) for f in once.findings
+    ]
+
+
+def test_an_example_dotenv_is_not_a_consumer(project: Path) -> None:
+    (project / ".env.example").write_text("OPENAI_API_KEY=sk-...\n")
+    result = scan_paths([project], key=KEY)
+    openai = next(t for t in result.tokens if t.provider == "openai")
+    assert ".env.example" not in {c.path for c in openai.consumers}

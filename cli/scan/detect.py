@@ -240,7 +240,9 @@ def _endpoint(rule: Rule, window: str) -> str | None:
             host = url.split("://", 1)[1].split("/", 1)[0]
             if hosts is not None and hosts.fullmatch(host.split(":", 1)[0]):
                 return _normalize_url(url)
-            if named is None and _BASE_NAME.search(line[max(0, match.start() - 200) : match.start()]):
+            if named is None and _BASE_NAME.search(
+                line[max(0, match.start() - 200) : match.start()]
+            ):
                 named = _normalize_url(url)
             if named is None and rule.near is not None and rule.near.search(url):
                 named = _normalize_url(url)

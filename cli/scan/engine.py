@@ -38,7 +38,6 @@ _CONSUMER_FILE_KINDS = frozenset(
         "compose",
         "yaml",
         "helm-values",
-        "dotenv",
         "source",
         "shell",
         "notebook",
@@ -105,7 +104,7 @@ def _walk(
     for target in targets:
         target_s = str(target)
         try:
-            st = target.lstat()
+            st = target.stat()  # a path named on the command line is followed if a symlink
         except OSError as err:
             errors.append(
                 {"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"}
@@ -402,9 +401,6 @@ def consumers_in_text(
                         if workload:
                             consumer = Consumer("k8s-workload", workload, rel)
                         break
-            elif kind == "dotenv":
-                if re.match(rf"^\s*(?:export\s+)?{re.escape(name)}\s*=", line):
-                    consumer = Consumer("dotenv", rel, rel)
             elif kind in ("source", "shell", "notebook") and _READ_MARKERS.search(line):
                 consumer = Consumer("program", rel, rel)
             if consumer is not None:
@@ -502,6 +498,8 @@ def scan_paths(
     if history:
         hist_stats.update(_scan_history(root, key, max_file_size, findings, skipped))
 
+    # Overlapping PATH arguments must not count a file twice.
+    findings = list(dict.fromkeys(findings))
     findings.sort(key=lambda f: (f.commit is not None, f.path, f.line, f.column, f.commit or ""))
     tokens = group_tokens(findings)
     tracked = git_history.tracked_files(root)
