@@ -80,14 +80,14 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
         "--format=%x00%H",
     ]
     first_seen: dict[str, tuple[str, str]] = {}
-    commits = 0
+    commits: set[str] = set()
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as log:
         assert log.stdout is not None
         commit = ""
         for line in log.stdout:
             if line.startswith(b"\0"):
                 commit = line[1:].strip().decode()
-                commits += 1
+                commits.add(commit)  # a merge is listed once per parent with -m
             elif line.startswith(b":"):
                 meta, _, path = line.rstrip(b"\n").partition(b"\t")
                 fields = meta.split()
@@ -96,7 +96,7 @@ def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, by
                     blob = fields[3].decode()
                     if blob not in first_seen and set(blob) != {"0"}:
                         first_seen[blob] = (commit, _unquote(path))
-    stats["commits"] = commits
+    stats["commits"] = len(commits)
     stats["blobs"] = len(first_seen)
     if not first_seen:
         return
