@@ -145,3 +145,48 @@ def test_endpoints_found_in_files_are_not_trusted(tmp_path: Path, fake_providers
     assert rc == 1
     assert doc["tokens"][0]["verification"]["status"] == "unsupported"
     assert FakeProviders.requests == []
+
+
+AKID = "AKIA" + "Z7QW4RT2YU6IO3PAXK5M"[:16]
+SECRET = "k9J8h7G6f5D4s3A2q1W0e9R8t7Y6u5I4o3P2a1S0"
+
+
+def test_sigv4_matches_botocore() -> None:
+    """The hand-written signer (scan must not import botocore) equals botocore's."""
+    import datetime
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from zsp.cli.scan.verify import STS_QUERY, sigv4_headers
+
+    url = f"https://sts.amazonaws.com/?{STS_QUERY}"
+    now = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    ours = sigv4_headers(url, AKID, SECRET, "us-east-1", now)
+    request = AWSRequest(method="GET", url=url, headers={"x-amz-date": ours["x-amz-date"]})
+    request.context["timestamp"] = ours["x-amz-date"]
+    signer = SigV4Auth(Credentials(AKID, SECRET), "sts", "us-east-1")
+    canonical = signer.canonical_request(request)
+    signature = signer.signature(signer.string_to_sign(request, canonical), request)
+    assert ours["Authorization"].endswith(f"Signature={signature}")
+    assert "SignedHeaders=host;x-amz-date," in ours["Authorization"]
+
+
+def test_aws_key_pair_verified_with_sts_against_moto(tmp_path: Path, moto_server: str) -> None:
+    (tmp_path / "credentials.ini").write_text(
+        f"[default]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"
+    )
+    (tmp_path / "lonely.env").write_text("AWS_ACCESS_KEY_ID=AKIAQ3WE5RT7YU2IO4PL\n")
+    rc, doc, text = _scan(tmp_path, "--verify", "--verify-endpoint", f"aws={moto_server}")
+    assert rc == 1
+    status = {
+        (t["locations"][0]["path"], t["locations"][0]["line"]): t["verification"]["status"]
+        for t in doc["tokens"]
+    }
+    assert status == {
+        ("credentials.ini", 2): "live",
+        ("credentials.ini", 3): "live",
+        ("lonely.env", 1): "unsupported",
+    }
+    assert AKID not in text and SECRET not in text
