@@ -158,7 +158,6 @@ def test_sigv4_matches_botocore() -> None:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-
     from zsp.cli.scan.verify import STS_QUERY, sigv4_headers
 
     url = f"https://sts.amazonaws.com/?{STS_QUERY}"
