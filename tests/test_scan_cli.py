@@ -416,3 +416,16 @@ def test_an_example_dotenv_is_not_a_consumer(project: Path) -> None:
     result = scan_paths([project], key=KEY)
     openai = next(t for t in result.tokens if t.provider == "openai")
     assert ".env.example" not in {c.path for c in openai.consumers}
+
+
+def test_read_token_finds_the_inventory_key_itself(project: Path) -> None:
+    doc = json.loads(zsp(project, "--format", "json").stdout)
+    assert {read_token(doc["root"], f) for f in doc["findings"]} == {OPENAI, HF}
+
+
+def test_unwritable_output_is_a_usage_error_and_writes_nothing(
+    project: Path, tmp_path: Path
+) -> None:
+    run = zsp(project, "--format", "json", "-o", tmp_path / "missing" / "out.json")
+    assert run.returncode == 2 and "out.json" in run.stderr
+    assert not (tmp_path / "missing").exists()

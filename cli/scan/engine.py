@@ -631,14 +631,25 @@ def _set_flags(findings: list[Finding], tokens: list[Token], tracked: set[str]) 
 # ---------------------------------------------------------------- re-reading a value
 
 
-def read_token(root: str | os.PathLike[str], finding: Finding | dict[str, Any], key: bytes) -> str:
+def read_token(
+    root: str | os.PathLike[str], finding: Finding | dict[str, Any], key: bytes | None = None
+) -> str:
     """The raw token of a finding, re-read from its location (file, or git blob for history).
 
-    The value is returned in memory only; callers must never print, log or serialize it. Raises
+    ``finding`` is a ``Finding`` or a finding dict of a ``zsp.inventory/v1`` document; ``key`` is
+    the fingerprint key (default: the inventory's key, found like ``zsp scan`` finds it). The
+    value is returned in memory only; callers must never print, log or serialize it. Raises
     ``TokenReadError`` when the location no longer holds a token with the finding's fingerprint.
     """
     f = finding if isinstance(finding, dict) else finding.to_dict()
     base = Path(root)
+    if key is None:
+        from .fingerprint import KeyFileError, load_or_create_key
+
+        try:
+            key, _ = load_or_create_key(base)
+        except KeyFileError as err:
+            raise TokenReadError(str(err)) from None
     try:
         if f.get("commit"):
             data = git_history.read_blob(base, f["commit"], _history_prefix(base) + f["path"])
