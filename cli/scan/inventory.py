@@ -6,7 +6,7 @@ read. It is a stable interface; change it only with a new schema version.
 Top level::
 
     {"schema": "zsp.inventory/v1",
-     "root": "<absolute path scanned (the first PATH)>",
+     "root": "<absolute path scanned (the first PATH; its directory if it is a file)>",
      "fingerprint": {"algorithm": "hmac-sha256", "key_file": "<absolute path of the key file>"},
      "findings": [...], "tokens": [...], "stats": {...}}
 
