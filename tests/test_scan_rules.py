@@ -102,3 +102,34 @@ def test_rule_patterns_are_anchored_by_boundaries() -> None:
     blob = "iVBORw0KGgo" + "AIzaSyD8kQ2mN5pR7tV9xZ1bC3eF6hJ8lM0oQ2s" + "AAAA"
     assert detect(blob.encode(), "text", MATCHER)[0] == []
     assert re.search("AIza", blob)
+
+
+def test_ripgrep_accepts_the_same_patterns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The throughput bench gives ripgrep zsp's own rule patterns: they must stay valid there and
+    match the same positive examples (single-line ones: ripgrep runs line by line)."""
+    import importlib.util
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rg = shutil.which("rg")
+    if rg is None:
+        pytest.skip("ripgrep not installed (scripts/apt-packages.txt installs it)")
+    bench = Path(__file__).resolve().parent.parent / "bench" / "scan_throughput.py"
+    spec = importlib.util.spec_from_file_location("scan_throughput", bench)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scan_throughput"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    patterns = tmp_path / "patterns.txt"
+    module.rg_patterns(patterns)
+    lines = [p for r in RULES for p in r.positives if "\n" not in p]
+    sample = tmp_path / "sample.txt"
+    sample.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        [rg, "--no-ignore", "-c", "-f", str(patterns), str(sample)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) == len(lines)
