@@ -317,6 +317,14 @@ def test_robustness(tmp_path: Path) -> None:
     assert doc["stats"]["invalid_utf8"] == 1
     latin = next(f for f in doc["findings"] if f["path"] == "latin1.env")
     assert (latin["line"], latin["column"]) == (2, 10)
+    # a file that exists but cannot be read (EIO) is reported, counted, and the scan goes on
+    unreadable = zsp(root, "/proc/self/mem", "--format", "json")
+    assert unreadable.returncode == 1
+    stats = json.loads(unreadable.stdout)["stats"]
+    assert stats["skipped"]["unreadable"] == 1
+    assert [e["error"] for e in stats["errors"]] == ["Input/output error"]
+    assert stats["errors"][0]["path"].endswith("/proc/self/mem")
+    assert "could not be read" in unreadable.stderr
     everything = json.loads(zsp(root, "--format", "json", "--no-ignore").stdout)
     found = {(f["path"], f["provider"]) for f in everything["findings"]}
     assert ("ignored.env", "groq") in found and ("huge.js", "openai") in found
