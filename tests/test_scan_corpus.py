@@ -81,3 +81,18 @@ def test_jobs_give_the_same_inventory(scan_corpus: Corpus) -> None:
     two = scan_paths([scan_corpus.root], key=KEY, jobs=2)
     assert one.findings == two.findings
     assert [t.to_dict() for t in one.tokens] == [t.to_dict() for t in two.tokens]
+
+
+def test_engine_document_matches_the_cli_contract(scan_corpus: Corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from zsp.cli.scan.report import to_json
+
+    result = scan_paths([scan_corpus.root], key=KEY)
+    doc = result.to_document(tmp_path / "k")
+    assert doc["schema"] == "zsp.inventory/v1" and doc["root"] == str(scan_corpus.root)
+    assert doc["fingerprint"] == {"algorithm": "hmac-sha256", "key_file": str(tmp_path / "k")}
+    text = to_json(
+        str(result.root), str(tmp_path / "k"), result.findings, result.tokens, result.stats
+    )
+    assert json.loads(text) == json.loads(json.dumps(doc))

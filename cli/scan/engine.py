@@ -24,7 +24,7 @@ import pathspec
 from . import history as git_history
 from .detect import Candidate, LineIndex, Matcher, default_matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
-from .inventory import Consumer, Finding, Token, group_tokens, mask
+from .inventory import Consumer, Finding, Token, document, group_tokens, mask
 from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_of
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -68,6 +68,12 @@ class ScanResult:
     tokens: list[Token]
     stats: dict[str, Any]
     engine: str = "hyperscan"
+
+    def to_document(self, key_file: str | os.PathLike[str]) -> dict[str, Any]:
+        """The ``zsp.inventory/v1`` document (see ``inventory``) for this result."""
+        return document(
+            str(self.root), str(Path(key_file).absolute()), self.findings, self.tokens, self.stats
+        )
 
 
 # ---------------------------------------------------------------- walking

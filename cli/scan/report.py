@@ -47,7 +47,7 @@ def load_baseline(path: Path) -> set[tuple[str, str]]:
     return accepted
 
 
-def to_json(
+def to_json(  # the same document as ``ScanResult.to_document``
     root: str, key_file: str, findings: list[Finding], tokens: list[Token], stats: dict[str, Any]
 ) -> str:
     return json.dumps(document(root, key_file, findings, tokens, stats), indent=2) + "\n"
