@@ -82,8 +82,12 @@ def entropy(value: str) -> float:
 
 def is_placeholder(value: str) -> bool:
     """Documentation values, templates and references: never findings."""
-    lower = value.lower()
-    if any(word in lower for word in _PLACEHOLDER_WORDS):
+    # lower, UPPER and Capitalized forms only: a random mixed-case token contains one of these
+    # words by chance ~20x less often than with a case-insensitive test.
+    if any(
+        word in value or word.upper() in value or word.capitalize() in value
+        for word in _PLACEHOLDER_WORDS
+    ):
         return True
     if _PLACEHOLDER_CHARS.intersection(value):
         return True
