@@ -396,6 +396,18 @@ def build_corpus(root: Path, seed: int = 1234) -> Corpus:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content.replace(MARK, value), encoding="utf-8")
             corpus.labels.add((rel, line, spec.provider))
+    # an unnamed AWS key pair in code: the secret is found beside its key id
+    akid = "AKIA" + _s(rng, string.ascii_uppercase + "234567", 16)
+    secret = _s(rng, AN + "/+", 40)
+    corpus.tokens += [akid, secret]
+    go = (
+        "package s3\n\nfunc creds() aws.CredentialsProvider {\n"
+        "\treturn credentials.NewStaticCredentialsProvider(\n"
+        f'\t\t"{akid}",\n\t\t"{secret}",\n\t\t"",\n\t)\n}}\n'
+    )
+    (root / "pair").mkdir()
+    (root / "pair" / "s3.go").write_text(go, encoding="utf-8")
+    corpus.labels |= {("pair/s3.go", 5, "aws"), ("pair/s3.go", 6, "aws")}
     for rel, content in {**PLACEHOLDERS, **_lookalikes(rng)}.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

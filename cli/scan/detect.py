@@ -117,16 +117,18 @@ class Matcher:
     def __init__(self, rules: tuple[Rule, ...] | None = None) -> None:
         self.rules = rules if rules is not None else load_rules()
         self._db = None
+        # anchored rules are only evaluated beside their anchor's findings (find_in_text)
+        self._searched = [i for i, r in enumerate(self.rules) if r.anchor is None]
         if _hs is not None:
             db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
             db.compile(
-                expressions=[r.pattern.encode() for r in self.rules],
-                ids=list(range(len(self.rules))),
-                elements=len(self.rules),
-                flags=[_hs.HS_FLAG_ALLOWEMPTY] * len(self.rules),
+                expressions=[self.rules[i].pattern.encode() for i in self._searched],
+                ids=self._searched,
+                elements=len(self._searched),
+                flags=[_hs.HS_FLAG_ALLOWEMPTY] * len(self._searched),
             )
             self._db = db
-        self._bytes_res = [re.compile(r.pattern.encode()) for r in self.rules]
+        self._bytes_res = {i: re.compile(self.rules[i].pattern.encode()) for i in self._searched}
 
     @property
     def engine(self) -> str:
@@ -142,7 +144,7 @@ class Matcher:
 
         Lets the exact ``re`` pass look at a few lines instead of the whole file."""
         if self._db is None:
-            return {i: None for i, rx in enumerate(self._bytes_res) if rx.search(data)}
+            return {i: None for i, rx in self._bytes_res.items() if rx.search(data)}
         ends: dict[int, list[int] | None] = {}
 
         def on_match(rule_id: int, _f: int, to: int, _flags: int, _ctx: object) -> None:
@@ -275,6 +277,40 @@ def _matches(rule: Rule, text: str, spans: list[tuple[int, int]] | None) -> Iter
         yield from rule.regex.finditer(text, lo, hi)
 
 
+def _candidates(
+    rule: Rule,
+    text: str,
+    kind: str,
+    index: LineIndex,
+    spans: list[tuple[int, int]] | None,
+) -> Iterator[Candidate]:
+    has_token = "token" in rule.regex.groupindex
+    for match in _matches(rule, text, spans):
+        start, end = match.span("token") if has_token else match.span()
+        value = text[start:end]
+        if "\n" in value:
+            continue
+        line, column = index.locate(start)
+        if rule.has_name_group:
+            variable: str | None = match.group("name")
+        else:
+            variable = _variable(index, line, column, kind)
+        window = index.window(line)
+        if not _accept(rule, value, variable, window):
+            continue
+        yield Candidate(
+            rule=rule,
+            start=start,
+            end=end,
+            line=line,
+            column=column,
+            end_column=column + (end - start),
+            value=value,
+            variable=variable,
+            endpoint=_endpoint(rule, window),
+        )
+
+
 def find_in_text(
     text: str,
     rules: Iterable[Rule],
@@ -283,40 +319,22 @@ def find_in_text(
 ) -> list[Candidate]:
     """Candidates of the given rules in ``text``, overlaps resolved by rule priority.
 
-    ``regions`` (rule id → character ranges) restricts each rule to where the prefilter saw it."""
-    index: LineIndex | None = None
+    ``regions`` (rule id → character ranges) restricts each rule to where the prefilter saw it.
+    Rules anchored to a found rule (``Rule.anchor``) are then looked for in the lines around it."""
+    index = LineIndex(text)
     found: list[Candidate] = []
     for rule in rules:
-        has_token = "token" in rule.regex.groupindex
         spans = regions.get(rule.id) if regions is not None else None
-        for match in _matches(rule, text, spans):
-            start, end = match.span("token") if has_token else match.span()
-            value = text[start:end]
-            if "\n" in value:
+        found.extend(_candidates(rule, text, kind, index, spans))
+    anchored = [r for r in load_rules() if r.anchor is not None]
+    for cand in list(found):
+        for rule in anchored:
+            if rule.anchor != cand.rule.id:
                 continue
-            if index is None:
-                index = LineIndex(text)
-            line, column = index.locate(start)
-            if rule.has_name_group:
-                variable: str | None = match.group("name")
-            else:
-                variable = _variable(index, line, column, kind)
-            window = index.window(line)
-            if not _accept(rule, value, variable, window):
-                continue
-            found.append(
-                Candidate(
-                    rule=rule,
-                    start=start,
-                    end=end,
-                    line=line,
-                    column=column,
-                    end_column=column + (end - start),
-                    value=value,
-                    variable=variable,
-                    endpoint=_endpoint(rule, window),
-                )
-            )
+            lo = index.starts[max(0, cand.line - 1 - rule.anchor_lines)]
+            last = min(len(index.starts), cand.line + rule.anchor_lines)
+            hi = index.starts[last] if last < len(index.starts) else len(text)
+            found.extend(_candidates(rule, text, kind, index, [(lo, hi)]))
     found.sort(key=lambda c: (c.start, -c.rule.priority))
     kept: list[Candidate] = []
     for cand in found:

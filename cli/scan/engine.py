@@ -536,20 +536,24 @@ def _history_prefix(root: Path) -> str:
 def _scan_history(
     root: Path, key: bytes, max_size: int, findings: list[Finding], skipped: dict[str, int]
 ) -> dict[str, Any]:
-    counts: dict[str, int] = {"commits": 0, "blobs": 0}
+    counts: dict[str, int] = {}
     scanned = 0
     current = {(f.fingerprint, f.path, f.line) for f in findings}
+
+    def want(path: str) -> bool:
+        if not path.startswith(prefix):
+            return False
+        parts = path[len(prefix) :].split("/")
+        vendored = any(p in VENDORED_DIRS or p in TOOL_DIRS for p in parts[:-1])
+        return not vendored and not is_binary_name(path)
+
     try:
         prefix = _history_prefix(root)
-        for commit, path, size, data in git_history.blobs(root, counts):
-            if not path.startswith(prefix):
+        for commit, path, _size, data in git_history.blobs(root, counts, want, max_size):
+            if b"\0" in data[:HEAD_BYTES]:
+                counts["skipped"] = counts.get("skipped", 0) + 1
                 continue
             rel = path[len(prefix) :]
-            parts = rel.split("/")
-            if any(p in VENDORED_DIRS or p in TOOL_DIRS for p in parts[:-1]) or is_binary_name(rel):
-                continue
-            if size > max_size or b"\0" in data[:HEAD_BYTES]:
-                continue
             scanned += 1
             found, _valid = scan_bytes(data, rel, classify(rel, data[:65536]), key, commit)
             # A blob still checked out at the same place adds nothing: the working-tree finding

@@ -54,6 +54,10 @@ class Rule:
     priority: int
     name: re.Pattern[str] | None
     near: re.Pattern[str] | None
+    anchor: str | None = None
+    """Id of a rule this one is only looked for beside (``anchor_lines`` around its findings):
+    the companion secret of a key id has no shape of its own that is cheap to search for."""
+    anchor_lines: int = 4
     positives: tuple[str, ...] = field(default=())
     negatives: tuple[str, ...] = field(default=())
 
@@ -64,7 +68,7 @@ class Rule:
     @property
     def requires_mixed(self) -> bool:
         """Unprefixed values must mix letters and digits: identifiers and words never count."""
-        return self.has_name_group or self.provider.name == "generic"
+        return self.has_name_group or self.provider.name == "generic" or self.anchor is not None
 
 
 def _python_regex(pattern: str) -> re.Pattern[str]:
@@ -106,6 +110,8 @@ def _load_file(name: str, text: str) -> list[Rule]:
                     priority=int(raw.get("priority", 100)),
                     name=re.compile(raw["name"]) if "name" in raw else None,
                     near=re.compile(raw["near"]) if "near" in raw else None,
+                    anchor=raw.get("anchor"),
+                    anchor_lines=int(raw.get("anchor_lines", 4)),
                     positives=tuple(raw.get("positives", ())),
                     negatives=tuple(raw.get("negatives", ())),
                 )

@@ -117,6 +117,7 @@ def check_token(
 
 
 STS_DEFAULT = "https://sts.amazonaws.com"
+AWS_SECRET_RULES = ("aws-secret-access-key", "aws-secret-access-key-paired")
 STS_QUERY = "Action=GetCallerIdentity&Version=2011-06-15"
 
 
@@ -177,10 +178,10 @@ def check_aws_pair(
 
 def _pair_of(finding: Finding, findings: list[Finding]) -> Finding | None:
     """The other half of an AWS key pair: same file (and commit), nearest line."""
-    want = "aws-secret-access-key" if finding.rule == "aws-access-key-id" else "aws-access-key-id"
+    want = AWS_SECRET_RULES if finding.rule == "aws-access-key-id" else ("aws-access-key-id",)
     same = [
         f for f in findings
-        if f.rule == want and f.path == finding.path and f.commit == finding.commit
+        if f.rule in want and f.path == finding.path and f.commit == finding.commit
     ]  # fmt: skip
     return min(same, key=lambda f: abs(f.line - finding.line), default=None)
 
@@ -200,7 +201,7 @@ def verify_result(
             finding = first[token.fingerprint]
             try:
                 value = read_token(root, finding, key)
-                if finding.rule in ("aws-access-key-id", "aws-secret-access-key"):
+                if finding.rule in ("aws-access-key-id", *AWS_SECRET_RULES):
                     other = _pair_of(finding, result.findings)
                     if other is None:
                         token.verification = {
@@ -209,7 +210,7 @@ def verify_result(
                         }
                         continue
                     pair = (value, read_token(root, other, key))
-                    if finding.rule == "aws-secret-access-key":
+                    if finding.rule in AWS_SECRET_RULES:
                         pair = (pair[1], pair[0])
                     token.verification = check_aws_pair(pair[0], pair[1], overrides, client)
                     del pair
