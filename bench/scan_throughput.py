@@ -169,14 +169,16 @@ def measure(name: str, cmd: list[str], nbytes: int, files: int, cwd: Path | None
 
 
 def rg_patterns(path: Path) -> None:
-    """zsp's rule patterns in ripgrep's line-oriented dialect (the k8s ``value:`` newline
-    alternative dropped, which only makes ripgrep's job easier)."""
+    """zsp's searched rule patterns in ripgrep's line-oriented dialect (the k8s ``value:`` newline
+    alternative dropped, which only makes ripgrep's job easier). Anchored rules are left out:
+    zsp never searches for them, only beside their anchor's findings."""
     line_assign = ASSIGN.replace(r"""|["']?[ \t]*\r?\n[ \t]*value:[ \t]*""", "")
     lines = [
         r.pattern.replace(ASSIGN, line_assign)
         .replace("(?P<name>", "(?:")
         .replace("(?P<token>", "(?:")
         for r in load_rules()
+        if r.anchor is None
     ]
     path.write_text("\n".join(lines) + "\n")
 
