@@ -439,6 +439,99 @@ def _own_consumer(f: Finding, text_docs: dict[str, str]) -> Consumer | None:
 # ---------------------------------------------------------------- orchestration
 
 
+_SHARE: dict[str, Any] = {}
+
+
+def _init_share(
+    key: bytes,
+    max_size: int,
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    jobs: int,
+    counter: Any,
+) -> None:
+    _init_worker(key, max_size)
+    _SHARE.update(targets=targets, root=root, no_ignore=no_ignore, jobs=jobs, counter=counter)
+
+
+def _scan_share(share: int) -> _Batch:
+    """Worker ``share`` of ``jobs``: walk the whole tree (cheap: directory listings only) and scan
+    every ``jobs``-th file. No file list crosses process boundaries, only one result per worker,
+    so ``--jobs`` scales without the parent becoming the bottleneck."""
+    walk_skipped = dict.fromkeys(_SKIP_KEYS, 0)
+    walk_errors: list[dict[str, str]] = []
+    jobs: int = _SHARE["jobs"]
+    walker = _walk(
+        _SHARE["targets"], _SHARE["root"], _SHARE["no_ignore"], walk_skipped, walk_errors
+    )
+    mine = (item for n, item in enumerate(walker) if n % jobs == share)
+    out = _Batch(skipped=dict.fromkeys(_SKIP_KEYS, 0))
+    counter = _SHARE["counter"]
+    for tasks in _batches(mine):
+        batch = _scan_batch(tasks)
+        _merge(out, batch)
+        with counter.get_lock():
+            counter[0] += batch.files
+            counter[1] += batch.nbytes
+    if share == 0:  # walk-level skips are the same in every worker: count them once
+        for name, count in walk_skipped.items():
+            out.skipped[name] += count
+        out.errors = walk_errors + out.errors
+    return out
+
+
+def _merge(into: _Batch, batch: _Batch) -> None:
+    into.files += batch.files
+    into.nbytes += batch.nbytes
+    into.invalid += batch.invalid
+    into.findings.extend(batch.findings)
+    into.consumer_files.extend(batch.consumer_files)
+    for name, count in batch.skipped.items():
+        into.skipped[name] = into.skipped.get(name, 0) + count
+    into.errors.extend(batch.errors[: max(0, MAX_ERRORS - len(into.errors))])
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _scan_tree(
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    jobs: int,
+    key: bytes,
+    max_size: int,
+    progress: Callable[[int, int], None] | None,
+) -> _Batch:
+    """Phase 1: every file once, in this process or split over ``jobs`` workers."""
+    total = _Batch(skipped=dict.fromkeys(_SKIP_KEYS, 0))
+    if jobs <= 1:
+        _init_worker(key, max_size)
+        walker = _walk(targets, root, no_ignore, total.skipped, total.errors)
+        for tasks in _batches(walker):
+            _merge(total, _scan_batch(tasks))
+            if progress is not None:
+                progress(total.files, total.nbytes)
+        return total
+    ctx = _context()
+    counter = ctx.Array("q", 2)
+    initargs = (key, max_size, targets, root, no_ignore, jobs, counter)
+    with ctx.Pool(jobs, initializer=_init_share, initargs=initargs) as pool:
+        pending = pool.map_async(_scan_share, range(jobs))
+        while not pending.ready():
+            pending.wait(0.1)
+            if progress is not None:
+                progress(int(counter[0]), int(counter[1]))
+        for batch in pending.get():
+            _merge(total, batch)
+    if progress is not None:
+        progress(total.files, total.nbytes)
+    return total
+
+
 def _map(
     func: Callable[[Any], Any],
     tasks: Iterable[Any],
@@ -450,9 +543,7 @@ def _map(
         initializer(*initargs)
         yield from map(func, tasks)
         return
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+    with _context().Pool(jobs, initializer=initializer, initargs=initargs) as pool:
         yield from pool.imap_unordered(func, tasks, chunksize=8)
 
 
@@ -484,20 +575,14 @@ def scan_paths(
     errors: list[dict[str, str]] = []
     findings: list[Finding] = []
     consumer_files: list[tuple[str, str, str]] = []
-    files = nbytes = invalid = 0
     engine = default_matcher().engine
-    walker = _walk(targets, root, no_ignore, skipped, errors)
-    for batch in _map(_scan_batch, _batches(walker), jobs, _init_worker, (key, max_file_size)):
-        files += batch.files
-        nbytes += batch.nbytes
-        invalid += batch.invalid
-        findings.extend(batch.findings)
-        consumer_files.extend(("", rel, kind) for rel, kind in batch.consumer_files)
-        for name, count in batch.skipped.items():
-            skipped[name] += count
-        errors.extend(batch.errors[: max(0, MAX_ERRORS - len(errors))])
-        if progress is not None:
-            progress(files, nbytes)
+    tree = _scan_tree(targets, root, no_ignore, jobs, key, max_file_size, progress)
+    files, nbytes, invalid = tree.files, tree.nbytes, tree.invalid
+    findings.extend(tree.findings)
+    consumer_files.extend(("", rel, kind) for rel, kind in tree.consumer_files)
+    for name, count in tree.skipped.items():
+        skipped[name] += count
+    errors.extend(tree.errors[:MAX_ERRORS])
     _init_worker(key, max_file_size)
 
     hist_stats: dict[str, Any] = {"enabled": history}
