@@ -329,7 +329,7 @@ def main() -> None:
     print(f"zsp -j1 time / rg default-threads time: {z1.seconds / rgn.seconds:.2f}")
     print(
         f"zsp -j2 speed-up over -j1: {z1.seconds / z2.seconds:.2f}x on {os.cpu_count()} CPUs "
-        f"(this machine's own 2-process speed-up on pure CPU work now: {machine_parallelism():.2f}x)"
+        f"(machine: 2 CPU-bound processes run {machine_parallelism():.2f}x faster than 1)"
     )
     print(
         f"zsp peak RSS: {nbytes / 1e6:.0f} MB corpus {z1.peak_rss_mb:.0f} MB vs "
