@@ -233,6 +233,10 @@ TEMPLATES: dict[str, tuple[str, Callable[[str, str], str]]] = {
             f'FROM python:3.12-slim\nENV BASE_URL={u}\nENV {v}={MARK}\nCMD ["python", "app.py"]\n'
         ),
     ),
+    "dockerfile-space": (
+        "img{i}/Containerfile",
+        lambda v, u: f"FROM python:3.12-slim\nENV BASE_URL {u}\nENV {v} {MARK}\n",
+    ),
     "helm-values": (
         "chart{i}/values.yaml",
         lambda v, u: f"replicaCount: 2\nllm:\n  baseUrl: {u}\n  {v}: {MARK}\n",

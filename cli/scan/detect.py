@@ -416,8 +416,17 @@ def find_in_k8s_secret(
     return found
 
 
+_DOCKER_SPACE_FORM = re.compile(
+    rb"(?im)^([ \t]*(?:ENV|ARG)[ \t]+[A-Za-z_][A-Za-z0-9_]*)[ \t](?=[^\s=])"
+)
+
+
 def detect(data: bytes, kind: str, matcher: Matcher) -> tuple[list[Candidate], bool]:
     """All candidates in one file's bytes, and whether the bytes were valid UTF-8."""
+    if kind == "dockerfile":
+        # "ENV NAME value" → "ENV NAME=value": one byte for one byte, so every offset (and what
+        # read_token later slices from the original file) stays the same.
+        data = _DOCKER_SPACE_FORM.sub(rb"\1=", data)
     regions = matcher.regions(data)
     hits = sorted(regions)
     secret_data = kind == "k8s-secret" and b"data:" in data
