@@ -13,6 +13,7 @@ from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "creds": ("zsp.cli.commands.creds", "Short-lived gateway credential for a caller's SDK."),
+    "scan": ("zsp.cli.commands.scan", "Find static inference tokens and who consumes them."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
 }
 """name → (module defining a click command of the same name, one-line help)."""
