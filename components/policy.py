@@ -3,7 +3,7 @@
 One call per endpoint turns a risk level and a few knobs into:
 
 * an ``httpproxy`` **connection** (``REMOTE_URL`` + the upstream credential as an
-  ``_aws:<secret>:api_key`` reference resolved by the agent — never a value);
+  ``_aws:<secret>:<key>`` reference resolved by the agent — never a value);
 * **audit** on (every session recorded) and **access_control** by IdP groups;
 * a **guardrail** denying model-mutating operations on the request line (``METHOD /path``):
   fine-tuning, file upload, model delete/update, organisation admin paths, adapter loading on
@@ -111,7 +111,15 @@ UPSTREAM_HEADER: dict[str, str | None] = {
 """Which header the agent injects the upstream key into (hoop strips ``HEADER_``)."""
 
 UPSTREAM_SECRET_KEY = "api_key"  # noqa: S105 - a JSON key name, not a credential
-"""Migrated secrets store JSON ``{"api_key": ...}``; the reference names this key."""
+"""Migrated secrets store JSON ``{"api_key": <token>, "authorization": "Bearer <token>"}``."""
+AUTHORIZATION_SECRET_KEY = "authorization"  # noqa: S105 - a JSON key name, not a credential
+"""hoop's agent sends ``HEADER_AUTHORIZATION`` verbatim: that header needs the ``Bearer`` form."""
+
+
+def upstream_reference(secret_name: str, header: str) -> str:
+    """The ``_aws:<secret>:<key>`` reference the agent resolves for one upstream header."""
+    key = AUTHORIZATION_SECRET_KEY if header == "HEADER_AUTHORIZATION" else UPSTREAM_SECRET_KEY
+    return f"_aws:{secret_name}:{key}"
 
 
 class PolicyError(ValueError):
@@ -216,7 +224,7 @@ def plan_policy(endpoint: Endpoint, settings: PolicySettings) -> PolicyPlan:
         )
     header = UPSTREAM_HEADER.get(endpoint.api) if endpoint.kind == "hosted" else None
     reference = (
-        f"_aws:{endpoint.upstream_secret}:{UPSTREAM_SECRET_KEY}"
+        upstream_reference(endpoint.upstream_secret, header)
         if header and endpoint.upstream_secret
         else None
     )

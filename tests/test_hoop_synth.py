@@ -81,7 +81,7 @@ def test_connections_reference_upstream_secrets_never_values() -> None:
         o.label: o.resource.inputs for o in hoop_objects(synthesis) if o.kind == "hoop:connection"
     }
     assert conns["openai"]["headers"] == {
-        "HEADER_AUTHORIZATION": "_aws:zsp/prod/upstream/openai:api_key"
+        "HEADER_AUTHORIZATION": "_aws:zsp/prod/upstream/openai:authorization"
     }
     assert conns["anthropic"]["headers"] == {
         "HEADER_X_API_KEY": "_aws:zsp/prod/upstream/anthropic:api_key"

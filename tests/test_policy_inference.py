@@ -103,7 +103,7 @@ def test_low_risk_without_pii_audits_and_guards_but_does_not_mask() -> None:
     assert [(r.category, r.pattern) for r in plan.deny_rules] == OPENAI_RULES
     assert plan.mask_entities == ()
     assert plan.jit is None
-    assert plan.headers == {"HEADER_AUTHORIZATION": "_aws:zsp/test/upstream/gpt:api_key"}
+    assert plan.headers == {"HEADER_AUTHORIZATION": "_aws:zsp/test/upstream/gpt:authorization"}
 
 
 def test_low_risk_with_pii_masks_the_configured_entities() -> None:
