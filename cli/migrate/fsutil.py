@@ -29,6 +29,9 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``data`` atomically, keeping the original permission bits."""
+    for stale in path.parent.glob(f".{path.name}.*.zsp-tmp"):
+        # Left by a process killed mid-write; it holds new content, never a token.
+        stale.unlink(missing_ok=True)
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)

@@ -338,7 +338,8 @@ def _source(
     elif prefix and ext in _PY:
         raise Unsupported(f"token inside a {prefix}-string")
     else:
-        doc.replace_span(edit, f"{quote} + {expr} + {quote}")
+        outside = _source_expr(ext, var, "", False, has_os)
+        doc.replace_span(edit, f"{quote} + {outside} + {quote}")
     if ext in _PY and not has_os:
         state["needs_os"] = True
 
