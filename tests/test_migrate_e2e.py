@@ -8,7 +8,6 @@ from pathlib import Path
 import boto3
 from fixtures_migrate import FILES, GATEWAY, make_sample_repo
 from migrate_helpers import assert_no_tokens, managed_secrets, sm_client, tree_texts, zsp
-
 from zsp.cli.migrate.inventory import KINDS
 from zsp.components.config import read_stack_file
 
@@ -156,7 +155,7 @@ def test_plan_apply_verify_rollback_every_kind(
 
     # Canary: no token in any output, the plan, the journal, backups or verify records.
     assert_no_tokens(
-        outputs + [plan_path.read_text()] + tree_texts(repo.project / ".zsp"), repo.tokens
+        [*outputs, plan_path.read_text(), *tree_texts(repo.project / ".zsp")], repo.tokens
     )
 
 

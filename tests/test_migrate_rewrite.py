@@ -6,7 +6,6 @@ import base64
 from pathlib import Path
 
 import pytest
-
 from zsp.cli.migrate.apply import cut_spans, splice_back
 from zsp.cli.migrate.journal import read_events
 from zsp.cli.migrate.rewrite import Edit, Unsupported, rewrite_text, switch_base_url
@@ -97,9 +96,8 @@ def test_toml_and_ini() -> None:
 
 def test_python_literal_becomes_environ_and_import_added_after_docstring() -> None:
     text = (
-        '"""Doc."""\n\nfrom __future__ import annotations\n\nfrom openai import OpenAI\n\nc = OpenAI(api_key="'
-        + TOKEN
-        + '")\n'
+        '"""Doc."""\n\nfrom __future__ import annotations\n\n'
+        'from openai import OpenAI\n\nc = OpenAI(api_key="' + TOKEN + '")\n'
     )
     out = rewrite("app/main.py", text, "source")
     assert 'c = OpenAI(api_key=os.environ["OPENAI_API_KEY"])' in out
@@ -138,8 +136,8 @@ def test_compose_mapping_uses_required_interpolation_and_gateway() -> None:
     text = "services:\n  bot:\n    environment:\n      OPENAI_API_KEY: " + TOKEN + "\n"
     out = rewrite("docker-compose.yml", text, "compose", "OPENAI_API_KEY")
     assert (
-        '      OPENAI_API_KEY: "${OPENAI_API_KEY:?get a short-lived key with zsp creds --connection openai}"\n'
-        in out
+        '      OPENAI_API_KEY: "${OPENAI_API_KEY:?get a short-lived key with '
+        'zsp creds --connection openai}"\n' in out
     )
     assert f"      OPENAI_BASE_URL: {GW}/v1\n" in out
 
