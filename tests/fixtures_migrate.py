@@ -49,6 +49,7 @@ PROVIDER = {
     "anthropic": ("anthropic", "https://api.anthropic.com"),
     "hf": ("huggingface", "https://api-inference.huggingface.co"),
     "mistral": ("mistral", "https://api.mistral.ai"),
+    "awskey": ("aws", "https://bedrock-runtime.eu-west-1.amazonaws.com"),
 }
 
 # path → (kind, content with {name} / {name:b64} placeholders, {placeholder: variable})
