@@ -13,7 +13,6 @@ import boto3
 import pytest
 from fixtures_migrate import GATEWAY, make_sample_repo, make_tokens
 from migrate_helpers import assert_no_tokens, zsp
-
 from zsp.cli.revoke.engine import hint_matches
 
 ADMIN_KEY = "sk-ant-admin01-local-fake-admin-key"
