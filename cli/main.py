@@ -11,6 +11,7 @@ from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("zsp.cli.commands.scan", "Find static inference tokens, their consumers and exposure."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
     "migrate": ("zsp.cli.commands.migrate", "Move static tokens to Secrets Manager and the gateway."),
     "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone from plaintext; report."),
@@ -63,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
