@@ -12,7 +12,7 @@ import json
 import re
 import secrets as _secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ from ..errors import ZspError
 from .fingerprint import decode_span, matches, read_key
 from .fsutil import atomic_write, private_dir, sha256_bytes
 from .inventory import Finding, Inventory, Token, load_inventory
-from .providers import provider_info
+from .providers import infer_provider, provider_info
 from .rewrite import Edit, Unsupported, check_supported, rewrite_text, split_lines
 from .stackedit import EndpointChange, apply_changes, load_endpoints, validate
 
@@ -184,6 +184,7 @@ def build_plan(opts: PlanOptions) -> dict[str, Any]:
     for token in inv.tokens:
         if opts.only and not any(token.fingerprint.startswith(p.lower()) for p in opts.only):
             continue
+        token = replace(token, provider=infer_provider(token.provider, token.endpoint))
         name, secret_name, upstream, new = _endpoint_for(token, endpoints, claimed, opts.stack)
         locations: list[dict[str, Any]] = []
         manual: list[dict[str, Any]] = []

@@ -130,6 +130,21 @@ def provider_info(name: str) -> Provider:
     )
 
 
+def infer_provider(provider: str, endpoint: str | None) -> str:
+    """A token the scanner could only call ``generic`` is named after the API it sits next to."""
+    if provider_info(provider).api != "generic" or not endpoint:
+        return provider
+    host = re.sub(r"^[a-z]+://", "", endpoint.lower()).split("/", 1)[0].split(":", 1)[0]
+    domain = ".".join(host.split(".")[-2:])
+    for known in _PROVIDERS.values():
+        known_host = known.default_url.split("://", 1)[1]
+        if domain == ".".join(known_host.split(".")[-2:]) and (
+            known.name != "aws" or "bedrock" in host
+        ):
+            return known.name
+    return provider
+
+
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

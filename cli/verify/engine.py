@@ -79,6 +79,21 @@ def rescan(root: Path, key: bytes, fingerprints: set[str]) -> tuple[list[Hit], i
     return hits, scanned
 
 
+def scanner_hits(root: Path, key: bytes, fingerprints: set[str]) -> list[Hit]:
+    """The same re-scan through ``zsp scan``'s rules (decoded Kubernetes data, notebooks...)."""
+    from ..scan.engine import ScanError, scan_paths
+
+    try:
+        result = scan_paths([root], key=key, jobs=1)
+    except ScanError as err:
+        raise ZspError(f"re-scan of {root} failed: {err}") from None
+    return [
+        Hit(f.path, f.line, f.fingerprint)
+        for f in result.findings
+        if f.commit is None and f.fingerprint in fingerprints
+    ]
+
+
 @dataclass
 class TokenCheck:
     fingerprint: str
@@ -160,8 +175,11 @@ def verify_run(project_dir: Path, run: str, aws: AwsOptions | None) -> VerifyRep
         )
     by_fp = {c.fingerprint: c for c in checks}
     hits, scanned = rescan(root, key, set(by_fp))
+    hits += scanner_hits(root, key, set(by_fp))
     for hit in hits:
-        by_fp[hit.fingerprint].after.append(f"{hit.path}:{hit.line}")
+        where = f"{hit.path}:{hit.line}"
+        if where not in by_fp[hit.fingerprint].after:
+            by_fp[hit.fingerprint].after.append(where)
     if aws is not None:
         _check_aws(aws, begin, plan, state.secrets, by_fp, key, state.cutover)
     report = VerifyReport(
