@@ -172,14 +172,10 @@ def store_token(
             "refusing to create a second secret for the same token"
         )
     all_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
-    try:
-        meta = sm.describe_secret(SecretId=name)
-    except Exception as err:
-        if error_code(err) != "ResourceNotFoundException":
-            raise
-        meta = None
     secret_string = json.dumps({"api_key": value})
-    if meta is None:
+    # Create first: the common case costs one call. An existing (or deletion-scheduled) secret of
+    # that name makes AWS refuse, and we take the slower path that inspects it.
+    try:
         created = sm.create_secret(
             Name=name,
             SecretString=secret_string,
@@ -188,10 +184,15 @@ def store_token(
             ClientRequestToken=request_token(run, fp),
             Description="Upstream inference key moved behind the zsp gateway (agent reads it).",
         )
+    except Exception as err:
+        if error_code(err) not in {"ResourceExistsException", "InvalidRequestException"}:
+            raise
+    else:
         ok, version = _current_matches(sm, name, key, fp)
         if not ok or version is None:
             raise ZspError(f"secret {name}: read-back does not match fingerprint {fp[:12]}")
         return StoredSecret(name, str(created["ARN"]), version, "created", None)
+    meta = sm.describe_secret(SecretId=name)
     if meta.get("DeletedDate"):
         sm.restore_secret(SecretId=name)
     meta_tags = {t["Key"]: t["Value"] for t in meta.get("Tags", [])}
