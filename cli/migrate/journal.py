@@ -109,6 +109,16 @@ class Journal:
             raise ZspError(f"{path}: another zsp process is working on this run") from None
         if not existed:
             fsync_dir(path.parent)
+        else:
+            # A torn last line from a crash must not glue onto the next record.
+            size = os.fstat(self._fd).st_size
+            if size:
+                with open(path, "rb") as handle:
+                    handle.seek(size - 1)
+                    torn = handle.read(1) != b"\n"
+                if torn:
+                    os.write(self._fd, b"\n")
+                    os.fsync(self._fd)
         self._lock = threading.Lock()
 
     def events(self) -> list[dict[str, Any]]:
@@ -118,13 +128,6 @@ class Journal:
         record = {"ts": round(time.time(), 6), "event": event, **data}
         line = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode()
         with self._lock:
-            # A torn line from a crash must not glue onto the next record.
-            size = os.fstat(self._fd).st_size
-            if size:
-                with open(self.path, "rb") as handle:
-                    handle.seek(size - 1)
-                    if handle.read(1) != b"\n":
-                        line = b"\n" + line
             os.write(self._fd, line)
             os.fsync(self._fd)
 
