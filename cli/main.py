@@ -13,8 +13,8 @@ from .errors import ZspError
 COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("zsp.cli.commands.scan", "Find static inference tokens, their consumers and exposure."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
-    "migrate": ("zsp.cli.commands.migrate", "Move static tokens to Secrets Manager and the gateway."),
-    "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone from plaintext; report."),
+    "migrate": ("zsp.cli.commands.migrate", "Move static tokens behind the gateway."),
+    "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone; report."),
     "revoke": ("zsp.cli.commands.revoke", "Deactivate or rotate the old static credentials."),
 }
 """name → (module defining a click command of the same name, one-line help)."""
