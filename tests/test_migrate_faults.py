@@ -271,3 +271,25 @@ def test_read_only_and_vanished_files(tmp_path: Path, project_root: Path, migrat
     assert "docs/notes.txt" in second.rewritten
     assert list(second.token_errors) == [repo.fp("mistral")]
     assert len(managed_secrets(migrate_env)) == 4
+
+
+def test_rollback_deletes_a_secret_the_journal_never_recorded(
+    tmp_path: Path, project_root: Path, migrate_env: str
+) -> None:
+    repo = make_sample_repo(tmp_path, project_root)
+    plan = make_plan(repo, tmp_path / "plan.json")
+    opts = AwsOptions(endpoint_url=migrate_env, region="eu-west-1")
+    assert Applier(tmp_path / "plan.json", opts).apply().completed
+    # As if CreateSecret succeeded and the process died before journaling it.
+    sm_client(migrate_env).create_secret(
+        Name="zsp/dev/upstream/orphan",
+        SecretString='{"api_key": "x"}',
+        Tags=[{"Key": "zsp:run", "Value": plan["id"]}, {"Key": "managed-by", "Value": "zsp"}],
+    )
+    result = rollback_run(repo.project, plan["id"], opts)
+    assert (
+        result.secrets["zsp/dev/upstream/orphan"] == "deleted (created by the run, not journaled)"
+    )
+    assert all("DeletedDate" in s for s in managed_secrets(migrate_env, include_deleted=True))
+    for path, data in repo.originals.items():
+        assert (repo.root / path).read_bytes() == data

@@ -87,7 +87,7 @@ def fold(events: list[dict[str, Any]]) -> RunState:
             state.completed = True
         elif kind == "restored":
             state.restored.add(event["path"])
-        elif kind == "secret-undone":
+        elif kind == "secret-undone" and event.get("fingerprint"):
             state.secrets_undone.add(event["fingerprint"])
         elif kind in {"rollback-begin", "rolled-back"}:
             state.rolled_back = True

@@ -15,10 +15,23 @@ from typing import Any
 
 from ..errors import ZspError
 from .apply import splice_back
-from .aws import AwsOptions, describe_error, error_code, read_token, session_clients
+from .aws import RUN_TAG, AwsOptions, describe_error, error_code, read_token, session_clients
 from .fingerprint import encode_span, read_key
 from .fsutil import atomic_write, sha256_bytes
 from .journal import Journal, fold, journal_path
+
+
+def _created_by_run(sm: Any, run: str, known: set[str]) -> list[str]:
+    names = []
+    pages = sm.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "tag-key", "Values": [RUN_TAG]}, {"Key": "tag-value", "Values": [run]}]
+    )
+    for page in pages:
+        for entry in page.get("SecretList", []):
+            tags = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
+            if tags.get(RUN_TAG) == run and entry["Name"] not in known:
+                names.append(str(entry["Name"]))
+    return names
 
 
 @dataclass
@@ -145,6 +158,20 @@ def rollback_run(
                     continue
             journal.append("secret-undone", fingerprint=fp, name=name, result=done)
             result.secrets[name] = done
+        # A crash between CreateSecret and its journal line leaves a secret only AWS knows about
+        # (its token is still in its file: files change only after secrets are journaled).
+        try:
+            orphans = _created_by_run(sm, run, {s["name"] for s in state.secrets.values()})
+        except Exception as err:  # noqa: BLE001 - reported; a re-run of rollback retries
+            result.errors["(orphan search)"] = describe_error(err)
+            orphans = []
+        for name in orphans:
+            if purge:
+                sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+            else:
+                sm.delete_secret(SecretId=name, RecoveryWindowInDays=recovery_days)
+            journal.append("secret-undone", fingerprint=None, name=name, result="orphan deleted")
+            result.secrets[name] = "deleted (created by the run, not journaled)"
         if not result.errors:
             journal.append("rolled-back")
         return result
