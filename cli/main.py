@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 import click
 
 from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "scan": ("zsp.cli.commands.scan", "Find static inference tokens, their consumers and exposure."),
+    "scan": ("zsp.cli.commands.scan", "Find static inference tokens and who consumes them."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
     "migrate": ("zsp.cli.commands.migrate", "Move static tokens behind the gateway."),
     "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone; report."),

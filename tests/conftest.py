@@ -61,4 +61,5 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
 
+
 from fixtures_scan import scan_corpus  # noqa: E402, F401

@@ -1,4 +1,5 @@
-"""``zsp scan`` end to end: formats, exit codes, baseline, history, consumers, robustness, canary."""
+"""``zsp scan`` end to end: formats, exit codes, baseline, history, consumers, robustness and
+the canary (no raw token in any output)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from typing import Any
 import jsonschema
 import pytest
 from fixtures_scan import Corpus
-
 from zsp.cli.scan.engine import TokenReadError, read_token, scan_paths
 from zsp.cli.scan.fingerprint import fingerprint
 
@@ -26,7 +26,9 @@ GROQ = "gsk_" + ("Hk3Lz5Xc2Vb6Nm8Qw0Er4Ty7Ui1Op3As5Df9Gh2Jk6Lq8Wm0Np3Rs7Tv1Xz" *
 KEY = b"\x01" * 32
 
 
-def zsp(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def zsp(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "zsp.cli.main", "scan", *map(str, args)],
         capture_output=True,
@@ -54,7 +56,9 @@ def project(tmp_path: Path) -> Path:
     (root / ".github" / "workflows").mkdir(parents=True)
     (root / "k8s").mkdir()
     (root / "src").mkdir()
-    (root / ".env").write_text(f"OPENAI_BASE_URL=https://api.openai.com/v1\nOPENAI_API_KEY={OPENAI}\n")
+    (root / ".env").write_text(
+        f"OPENAI_BASE_URL=https://api.openai.com/v1\nOPENAI_API_KEY={OPENAI}\n"
+    )
     (root / "src" / "app.py").write_text("import os\nkey = os.environ['OPENAI_API_KEY']\n")
     (root / ".github" / "workflows" / "eval.yml").write_text(
         "name: Eval\non: push\njobs:\n  nightly:\n    runs-on: ubuntu-latest\n    env:\n"
@@ -69,7 +73,8 @@ def project(tmp_path: Path) -> Path:
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: llm\ndata:\n"
         f"  OPENAI_API_KEY: {b64}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
         "  name: api\n  namespace: ml\nspec:\n  template:\n    spec:\n      containers:\n"
-        "        - name: api\n          image: api:1\n          envFrom:\n            - secretRef:\n"
+        "        - name: api\n          image: api:1\n          envFrom:\n"
+        "            - secretRef:\n"
         "                name: llm\n"
     )
     (root / "Dockerfile").write_text(f"FROM python:3.12\nENV HF_TOKEN={HF}\n")
@@ -94,14 +99,27 @@ def test_json_inventory_contract(project: Path) -> None:
     by_path = {f["path"]: f for f in doc["findings"]}
     env = by_path[".env"]
     assert env == {
-        "path": ".env", "line": 2, "column": 16, "end_column": 16 + len(OPENAI),
-        "provider": "openai", "rule": "openai-project-key",
-        "fingerprint": fingerprint(key, OPENAI), "preview": "sk-p…4Gh6", "kind": "dotenv",
-        "variable": "OPENAI_API_KEY", "encoding": "plain", "commit": None,
+        "path": ".env",
+        "line": 2,
+        "column": 16,
+        "end_column": 16 + len(OPENAI),
+        "provider": "openai",
+        "rule": "openai-project-key",
+        "fingerprint": fingerprint(key, OPENAI),
+        "preview": "sk-p…4Gh6",
+        "kind": "dotenv",
+        "variable": "OPENAI_API_KEY",
+        "encoding": "plain",
+        "commit": None,
         "endpoint": "https://api.openai.com/v1",
-    }  # fmt: skip
+    }
     secret = by_path["k8s/app.yaml"]
-    assert (secret["encoding"], secret["kind"], secret["line"], secret["column"]) == ("base64", "k8s-secret", 6, 19)
+    assert (secret["encoding"], secret["kind"], secret["line"], secret["column"]) == (
+        "base64",
+        "k8s-secret",
+        6,
+        19,
+    )
     assert secret["fingerprint"] == env["fingerprint"]
     tokens = {t["provider"]: t for t in doc["tokens"]}
     openai = tokens["openai"]
@@ -121,7 +139,9 @@ def test_json_inventory_contract(project: Path) -> None:
     assert tokens["huggingface"]["flags"] == ["git-history", "container-build"]
     # stable fingerprints across scans (key reused)
     again = json.loads(zsp(project, "--format", "json").stdout)
-    assert [f["fingerprint"] for f in again["findings"]] == [f["fingerprint"] for f in doc["findings"]]
+    assert [f["fingerprint"] for f in again["findings"]] == [
+        f["fingerprint"] for f in doc["findings"]
+    ]
 
 
 def test_scan_does_not_import_pulumi_or_boto3(project: Path, tmp_path: Path) -> None:
@@ -129,13 +149,17 @@ def test_scan_does_not_import_pulumi_or_boto3(project: Path, tmp_path: Path) -> 
         "import sys, json\n"
         "from zsp.cli.main import main\n"
         "try:\n"
-        f"    main(['scan', {str(project)!r}, '--format', 'json', '-o', {str(tmp_path / 'o.json')!r}])\n"
+        f"    main(['scan', {str(project)!r}, '--format', 'json',\n"
+        f"          '-o', {str(tmp_path / 'o.json')!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'boto3', 'botocore'))\n"
+        "heavy = ('pulumi', 'pulumi_aws', 'boto3', 'botocore')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
         "print(json.dumps(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
     assert json.loads((tmp_path / "o.json").read_text())["findings"]
 
@@ -148,8 +172,16 @@ def test_sarif_is_valid_against_the_official_schema(project: Path, shared_dir: P
     jsonschema.validate(sarif, schema)
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"openai-project-key", "huggingface-token"}
-    env = next(r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".env")
-    assert env["locations"][0]["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 16, "endColumn": 16 + len(OPENAI)}
+    env = next(
+        r
+        for r in results
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".env"
+    )
+    assert env["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 2,
+        "startColumn": 16,
+        "endColumn": 16 + len(OPENAI),
+    }
 
 
 def test_markdown_csv_table_and_output_file(project: Path, tmp_path: Path) -> None:
@@ -157,8 +189,10 @@ def test_markdown_csv_table_and_output_file(project: Path, tmp_path: Path) -> No
     assert md.returncode == 1 and "| openai |" in md.stdout and "`sk-p…4Gh6`" in md.stdout
     rows = list(csv.DictReader(io.StringIO(zsp(project, "--format", "csv").stdout)))
     assert {(r["path"], r["line"], r["provider"]) for r in rows} == {
-        (".env", "2", "openai"), ("k8s/app.yaml", "6", "openai"), ("Dockerfile", "2", "huggingface")
-    }  # fmt: skip
+        (".env", "2", "openai"),
+        ("k8s/app.yaml", "6", "openai"),
+        ("Dockerfile", "2", "huggingface"),
+    }
     table = zsp(project)
     assert table.returncode == 1 and "static inference token" in table.stdout
     out = tmp_path / "report.json"
@@ -207,7 +241,9 @@ def test_fingerprint_key_override_and_env(project: Path, tmp_path: Path) -> None
     doc = json.loads(zsp(project, "--format", "json", "--fingerprint-key", key_file).stdout)
     assert doc["fingerprint"]["key_file"] == str(key_file)
     assert doc["findings"][0]["fingerprint"] == fingerprint(bytes.fromhex("ab" * 32), OPENAI)
-    doc2 = json.loads(zsp(project, "--format", "json", env={"ZSP_FINGERPRINT_KEY_FILE": str(key_file)}).stdout)
+    doc2 = json.loads(
+        zsp(project, "--format", "json", env={"ZSP_FINGERPRINT_KEY_FILE": str(key_file)}).stdout
+    )
     assert doc2["findings"] == doc["findings"]
 
 
@@ -217,7 +253,12 @@ def test_history_finds_removed_tokens_each_blob_once(project: Path) -> None:
     git(project, "commit", "-qm", "add")
     git(project, "rm", "-q", "old.env")
     git(project, "commit", "-qm", "remove")
-    added = subprocess.run(["git", "-C", str(project), "rev-parse", "HEAD~1"], capture_output=True, text=True, check=True).stdout.strip()
+    added = subprocess.run(
+        ["git", "-C", str(project), "rev-parse", "HEAD~1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     without = json.loads(zsp(project, "--format", "json").stdout)
     assert "groq" not in {f["provider"] for f in without["findings"]}
     doc = json.loads(zsp(project, "--format", "json", "--history").stdout)
@@ -266,15 +307,24 @@ def test_robustness(tmp_path: Path) -> None:
     doc = json.loads(run.stdout)
     found = {(f["path"], f["provider"]) for f in doc["findings"]}
     assert found == {
-        ("latin1.env", "huggingface"), ("truncated.yaml", "huggingface"),
+        ("latin1.env", "huggingface"),
+        ("truncated.yaml", "huggingface"),
         ("truncated.json", "groq"),
-    }  # fmt: skip
+    }
     skipped = doc["stats"]["skipped"]
     assert skipped["symlink"] == 4 and skipped["special"] == 1 and skipped["binary"] == 1
     assert skipped["oversized"] == 2 and skipped["vendored"] == 1 and skipped["ignored"] == 1
     assert doc["stats"]["invalid_utf8"] == 1
     latin = next(f for f in doc["findings"] if f["path"] == "latin1.env")
     assert (latin["line"], latin["column"]) == (2, 10)
+    # a file that exists but cannot be read (EIO) is reported, counted, and the scan goes on
+    unreadable = zsp(root, "/proc/self/mem", "--format", "json")
+    assert unreadable.returncode == 1
+    stats = json.loads(unreadable.stdout)["stats"]
+    assert stats["skipped"]["unreadable"] == 1
+    assert [e["error"] for e in stats["errors"]] == ["Input/output error"]
+    assert stats["errors"][0]["path"].endswith("/proc/self/mem")
+    assert "could not be read" in unreadable.stderr
     everything = json.loads(zsp(root, "--format", "json", "--no-ignore").stdout)
     found = {(f["path"], f["provider"]) for f in everything["findings"]}
     assert ("ignored.env", "groq") in found and ("huge.js", "openai") in found
@@ -286,7 +336,9 @@ def test_read_token_refuses_changed_locations(project: Path) -> None:
     assert read_token(project, env, KEY) == OPENAI
     secret = next(f for f in result.findings if f.encoding == "base64")
     assert read_token(project, secret, KEY) == OPENAI
-    (project / ".env").write_text(f"OPENAI_BASE_URL=https://api.openai.com/v1\nOPENAI_API_KEY={GROQ}\n")
+    (project / ".env").write_text(
+        f"OPENAI_BASE_URL=https://api.openai.com/v1\nOPENAI_API_KEY={GROQ}\n"
+    )
     with pytest.raises(TokenReadError) as err:
         read_token(project, env, KEY)
     assert OPENAI not in str(err.value) and GROQ not in str(err.value)
@@ -316,15 +368,72 @@ def test_canary_no_raw_token_in_any_output(scan_corpus: Corpus, tmp_path: Path) 
     run = zsp(scan_corpus.root, "--format", "json", "--baseline", baseline)
     outputs += [run.stdout, run.stderr]
     # verification against an endpoint that refuses connections: errors must not carry values
-    run = zsp(scan_corpus.root, "--format", "json", "--verify",
-              *[a for p in ("openai", "huggingface", "groq", "anthropic", "google", "mistral", "cohere",
-                            "together", "fireworks", "deepseek", "xai", "openrouter", "replicate",
-                            "databricks", "azure-openai")
-                for a in ("--verify-endpoint", f"{p}=http://127.0.0.1:9")])  # fmt: skip
+    run = zsp(
+        scan_corpus.root,
+        "--format",
+        "json",
+        "--verify",
+        *[
+            a
+            for p in (
+                "openai",
+                "huggingface",
+                "groq",
+                "anthropic",
+                "google",
+                "mistral",
+                "cohere",
+                "together",
+                "fireworks",
+                "deepseek",
+                "xai",
+                "openrouter",
+                "replicate",
+                "databricks",
+                "azure-openai",
+            )
+            for a in ("--verify-endpoint", f"{p}=http://127.0.0.1:9")
+        ],
+    )
     outputs += [run.stdout, run.stderr]
     doc: dict[str, Any] = json.loads(run.stdout)
     assert {t["verification"]["status"] for t in doc["tokens"]} <= {"error", "unsupported"}
     for text in outputs:
         assert _leaks(text, secrets) == []
     # nothing written under .zsp but the key
-    assert sorted(p.name for p in (scan_corpus.root / ".zsp").iterdir()) == [".gitignore", "fingerprint.key"]
+    assert sorted(p.name for p in (scan_corpus.root / ".zsp").iterdir()) == [
+        ".gitignore",
+        "fingerprint.key",
+    ]
+
+
+def test_overlapping_paths_and_symlinked_root(project: Path, tmp_path: Path) -> None:
+    once = scan_paths([project], key=KEY)
+    twice = scan_paths([project, project / "k8s", project / ".env"], key=KEY)
+    assert twice.findings == once.findings
+    link = tmp_path / "link"
+    link.symlink_to(project)
+    via_link = scan_paths([link], key=KEY)
+    assert [(f.path, f.line) for f in via_link.findings] == [
+        (f.path, f.line) for f in once.findings
+    ]
+
+
+def test_an_example_dotenv_is_not_a_consumer(project: Path) -> None:
+    (project / ".env.example").write_text("OPENAI_API_KEY=sk-...\n")
+    result = scan_paths([project], key=KEY)
+    openai = next(t for t in result.tokens if t.provider == "openai")
+    assert ".env.example" not in {c.path for c in openai.consumers}
+
+
+def test_read_token_finds_the_inventory_key_itself(project: Path) -> None:
+    doc = json.loads(zsp(project, "--format", "json").stdout)
+    assert {read_token(doc["root"], f) for f in doc["findings"]} == {OPENAI, HF}
+
+
+def test_unwritable_output_is_a_usage_error_and_writes_nothing(
+    project: Path, tmp_path: Path
+) -> None:
+    run = zsp(project, "--format", "json", "-o", tmp_path / "missing" / "out.json")
+    assert run.returncode == 2 and "out.json" in run.stderr
+    assert not (tmp_path / "missing").exists()

@@ -48,24 +48,54 @@ def _parse_overrides(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--history", is_flag=True, help="Also scan git history: every reachable blob once.")
 @click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore files.")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
     help="Worker processes (0 = one per CPU).",
-)  # fmt: skip
+)
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "sarif", "markdown", "csv"]),
-    default="table", show_default=True, help="table for people; json (inventory), sarif, markdown, csv.",
-)  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to FILE instead of stdout.")  # fmt: skip
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A previous --format json inventory: its findings are accepted (suppressed).")  # fmt: skip
-@click.option("--fingerprint-key", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Fingerprint key file (default $ZSP_FINGERPRINT_KEY_FILE or <root>/.zsp/fingerprint.key).")  # fmt: skip
-@click.option("--max-file-size", type=click.IntRange(min=1), default=10 * 1024 * 1024,
-              show_default=True, help="Skip (and count) files larger than this many bytes.")  # fmt: skip
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "sarif", "markdown", "csv"]),
+    default="table",
+    show_default=True,
+    help="table for people; json (inventory), sarif, markdown, csv.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A previous --format json inventory: its findings are accepted (suppressed).",
+)
+@click.option(
+    "--fingerprint-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Fingerprint key file (default $ZSP_FINGERPRINT_KEY_FILE or <root>/.zsp/fingerprint.key).",
+)
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=10 * 1024 * 1024,
+    show_default=True,
+    help="Skip (and count) files larger than this many bytes.",
+)
 @click.option("--verify", is_flag=True, help="Check liveness with one read-only call per token.")
-@click.option("--verify-endpoint", multiple=True, metavar="PROVIDER=URL",
-              help="Base URL to verify a provider's tokens against (proxy, test fake).")  # fmt: skip
+@click.option(
+    "--verify-endpoint",
+    multiple=True,
+    metavar="PROVIDER=URL",
+    help="Base URL to verify a provider's tokens against (proxy, test fake).",
+)
 def scan(
     paths: tuple[Path, ...],
     history: bool,
@@ -122,20 +152,37 @@ def scan(
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             with Progress(
-                TextColumn("scanning"), BarColumn(), TextColumn("{task.fields[files]} files"),
-                TextColumn("{task.fields[mb]:.1f} MB"), TimeElapsedColumn(),
-                console=err_console, transient=True,
-            ) as bar:  # fmt: skip
+                TextColumn("scanning"),
+                BarColumn(),
+                TextColumn("{task.fields[files]} files"),
+                TextColumn("{task.fields[mb]:.1f} MB"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task("scan", total=None, files=0, mb=0.0)
 
                 def progress(files: int, nbytes: int) -> None:
                     bar.update(task, files=files, mb=nbytes / 1e6)
 
-                result = scan_paths(paths, history=history, no_ignore=no_ignore, jobs=jobs, key=key,
-                                    max_file_size=max_file_size, progress=progress)  # fmt: skip
+                result = scan_paths(
+                    paths,
+                    history=history,
+                    no_ignore=no_ignore,
+                    jobs=jobs,
+                    key=key,
+                    max_file_size=max_file_size,
+                    progress=progress,
+                )
         else:
-            result = scan_paths(paths, history=history, no_ignore=no_ignore, jobs=jobs, key=key,
-                                max_file_size=max_file_size)  # fmt: skip
+            result = scan_paths(
+                paths,
+                history=history,
+                no_ignore=no_ignore,
+                jobs=jobs,
+                key=key,
+                max_file_size=max_file_size,
+            )
     except ScanError as err:
         raise ZspError(str(err)) from None
 
@@ -145,9 +192,10 @@ def scan(
     tokens = []
     for token in result.tokens:
         token.locations = [
-            loc for loc in token.locations
+            loc
+            for loc in token.locations
             if (token.fingerprint, loc["path"], loc["line"], loc["commit"]) in kept
-        ]  # fmt: skip
+        ]
         if token.locations:
             tokens.append(token)
     result.findings, result.tokens = findings, tokens
@@ -179,5 +227,7 @@ def scan(
     elif text:
         click.echo(text, nl=False)
     if fmt != "table" and result.stats["errors"]:
-        err_console.print(f"zsp: {len(result.stats['errors'])} file(s) could not be read (see stats.errors)")
+        err_console.print(
+            f"zsp: {len(result.stats['errors'])} file(s) could not be read (see stats.errors)"
+        )
     return exit_codes.FINDINGS if findings else exit_codes.OK

@@ -22,9 +22,9 @@ from typing import Any
 import pathspec
 
 from . import history as git_history
-from .detect import Candidate, LineIndex, default_matcher, detect, find_in_k8s_secret
+from .detect import Candidate, LineIndex, Matcher, default_matcher, detect, find_in_k8s_secret
 from .fingerprint import fingerprint
-from .inventory import Consumer, Finding, Token, group_tokens, mask
+from .inventory import Consumer, Finding, Token, document, group_tokens, mask
 from .kinds import TOOL_DIRS, VENDORED_DIRS, classify, is_binary_name, workload_of
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -32,9 +32,18 @@ HEAD_BYTES = 8192
 MAX_ERRORS = 200
 _SKIP_KEYS = ("binary", "oversized", "vendored", "ignored", "symlink", "special", "unreadable")
 _CONSUMER_FILE_KINDS = frozenset(
-    {"github-actions", "gitlab-ci", "compose", "yaml", "helm-values", "dotenv", "source", "shell",
-     "notebook", "k8s-secret"}
-)  # fmt: skip
+    {
+        "github-actions",
+        "gitlab-ci",
+        "compose",
+        "yaml",
+        "helm-values",
+        "source",
+        "shell",
+        "notebook",
+        "k8s-secret",
+    }
+)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*_[A-Z0-9_]+$")
 _READ_MARKERS = re.compile(
     r"environ|getenv|process\.env|ENV\[|env::var|Getenv|GetEnvironmentVariable|\$\{?[A-Z]|"
@@ -60,6 +69,12 @@ class ScanResult:
     stats: dict[str, Any]
     engine: str = "hyperscan"
 
+    def to_document(self, key_file: str | os.PathLike[str]) -> dict[str, Any]:
+        """The ``zsp.inventory/v1`` document (see ``inventory``) for this result."""
+        return document(
+            str(self.root), str(Path(key_file).absolute()), self.findings, self.tokens, self.stats
+        )
+
 
 # ---------------------------------------------------------------- walking
 
@@ -82,7 +97,11 @@ def _relative(path: str, root: str) -> str:
 
 
 def _walk(
-    targets: list[Path], root: Path, no_ignore: bool, skipped: dict[str, int], errors: list[dict[str, str]]
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    skipped: dict[str, int],
+    errors: list[dict[str, str]],
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(absolute, relative-to-root)`` paths of regular files to scan, lazily.
 
@@ -91,9 +110,11 @@ def _walk(
     for target in targets:
         target_s = str(target)
         try:
-            st = target.lstat()
+            st = target.stat()  # a path named on the command line is followed if a symlink
         except OSError as err:
-            errors.append({"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"})
+            errors.append(
+                {"path": _relative(target_s, root_s), "error": err.strerror or "unreadable"}
+            )
             skipped["unreadable"] += 1
             continue
         if stat.S_ISREG(st.st_mode):
@@ -157,7 +178,7 @@ def _ignored(path: str, is_dir: bool, specs: list[tuple[str, pathspec.PathSpec]]
 
 # ---------------------------------------------------------------- per file (worker side)
 
-_MATCHER: Matcher | None = None
+_MATCHER: Matcher | None = None  # set per process by _init_worker
 _KEY: bytes = b""
 _MAX_SIZE = DEFAULT_MAX_FILE_SIZE
 
@@ -212,7 +233,9 @@ class _Batch:
 def _read(abs_path: str) -> tuple[str, bytes | int | str]:
     """``("ok", data)``, ``("oversized", size)``, ``("special", 0)`` or ``("unreadable", why)``."""
     try:
-        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(
+            abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
     except OSError as err:
         return "unreadable", err.strerror or "unreadable"
     try:
@@ -302,7 +325,8 @@ def _init_consumers(names: list[str], max_size: int) -> None:
 def hyperscan_terminated() -> type[BaseException]:
     import hyperscan
 
-    return hyperscan.ScanTerminated  # type: ignore[no-any-return]
+    terminated: type[BaseException] = hyperscan.ScanTerminated
+    return terminated
 
 
 def _mentions_a_name(data: bytes) -> bool:
@@ -341,7 +365,9 @@ def _yaml_block_owner(lines: list[str], line_no: int, indent: int, after: str | 
     return None
 
 
-def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str]) -> list[tuple[str, Consumer]]:
+def consumers_in_text(
+    text: str, rel: str, kind: str, names_re: re.Pattern[str]
+) -> list[tuple[str, Consumer]]:
     """``(name, consumer)`` for each reference to one of the names in a file of a given kind."""
     out: list[tuple[str, Consumer]] = []
     if names_re.search(text) is None:
@@ -354,7 +380,7 @@ def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str])
     docs: list[tuple[int, str]] = []
     if kind in ("yaml", "k8s-secret", "helm-values"):
         start = 0
-        for idx, line in enumerate(lines + ["---"]):
+        for idx, line in enumerate([*lines, "---"]):
             if line.startswith("---"):
                 docs.append((start, "\n".join(lines[start:idx])))
                 start = idx + 1
@@ -381,9 +407,6 @@ def consumers_in_text(text: str, rel: str, kind: str, names_re: re.Pattern[str])
                         if workload:
                             consumer = Consumer("k8s-workload", workload, rel)
                         break
-            elif kind == "dotenv":
-                if re.match(rf"^\s*(?:export\s+)?{re.escape(name)}\s*=", line):
-                    consumer = Consumer("dotenv", rel, rel)
             elif kind in ("source", "shell", "notebook") and _READ_MARKERS.search(line):
                 consumer = Consumer("program", rel, rel)
             if consumer is not None:
@@ -416,6 +439,99 @@ def _own_consumer(f: Finding, text_docs: dict[str, str]) -> Consumer | None:
 # ---------------------------------------------------------------- orchestration
 
 
+_SHARE: dict[str, Any] = {}
+
+
+def _init_share(
+    key: bytes,
+    max_size: int,
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    jobs: int,
+    counter: Any,
+) -> None:
+    _init_worker(key, max_size)
+    _SHARE.update(targets=targets, root=root, no_ignore=no_ignore, jobs=jobs, counter=counter)
+
+
+def _scan_share(share: int) -> _Batch:
+    """Worker ``share`` of ``jobs``: walk the whole tree (cheap: directory listings only) and scan
+    every ``jobs``-th file. No file list crosses process boundaries, only one result per worker,
+    so ``--jobs`` scales without the parent becoming the bottleneck."""
+    walk_skipped = dict.fromkeys(_SKIP_KEYS, 0)
+    walk_errors: list[dict[str, str]] = []
+    jobs: int = _SHARE["jobs"]
+    walker = _walk(
+        _SHARE["targets"], _SHARE["root"], _SHARE["no_ignore"], walk_skipped, walk_errors
+    )
+    mine = (item for n, item in enumerate(walker) if n % jobs == share)
+    out = _Batch(skipped=dict.fromkeys(_SKIP_KEYS, 0))
+    counter = _SHARE["counter"]
+    for tasks in _batches(mine):
+        batch = _scan_batch(tasks)
+        _merge(out, batch)
+        with counter.get_lock():
+            counter[0] += batch.files
+            counter[1] += batch.nbytes
+    if share == 0:  # walk-level skips are the same in every worker: count them once
+        for name, count in walk_skipped.items():
+            out.skipped[name] += count
+        out.errors = walk_errors + out.errors
+    return out
+
+
+def _merge(into: _Batch, batch: _Batch) -> None:
+    into.files += batch.files
+    into.nbytes += batch.nbytes
+    into.invalid += batch.invalid
+    into.findings.extend(batch.findings)
+    into.consumer_files.extend(batch.consumer_files)
+    for name, count in batch.skipped.items():
+        into.skipped[name] = into.skipped.get(name, 0) + count
+    into.errors.extend(batch.errors[: max(0, MAX_ERRORS - len(into.errors))])
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _scan_tree(
+    targets: list[Path],
+    root: Path,
+    no_ignore: bool,
+    jobs: int,
+    key: bytes,
+    max_size: int,
+    progress: Callable[[int, int], None] | None,
+) -> _Batch:
+    """Phase 1: every file once, in this process or split over ``jobs`` workers."""
+    total = _Batch(skipped=dict.fromkeys(_SKIP_KEYS, 0))
+    if jobs <= 1:
+        _init_worker(key, max_size)
+        walker = _walk(targets, root, no_ignore, total.skipped, total.errors)
+        for tasks in _batches(walker):
+            _merge(total, _scan_batch(tasks))
+            if progress is not None:
+                progress(total.files, total.nbytes)
+        return total
+    ctx = _context()
+    counter = ctx.Array("q", 2)
+    initargs = (key, max_size, targets, root, no_ignore, jobs, counter)
+    with ctx.Pool(jobs, initializer=_init_share, initargs=initargs) as pool:
+        pending = pool.map_async(_scan_share, range(jobs))
+        while not pending.ready():
+            pending.wait(0.1)
+            if progress is not None:
+                progress(int(counter[0]), int(counter[1]))
+        for batch in pending.get():
+            _merge(total, batch)
+    if progress is not None:
+        progress(total.files, total.nbytes)
+    return total
+
+
 def _map(
     func: Callable[[Any], Any],
     tasks: Iterable[Any],
@@ -427,9 +543,7 @@ def _map(
         initializer(*initargs)
         yield from map(func, tasks)
         return
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+    with _context().Pool(jobs, initializer=initializer, initargs=initargs) as pool:
         yield from pool.imap_unordered(func, tasks, chunksize=8)
 
 
@@ -461,26 +575,22 @@ def scan_paths(
     errors: list[dict[str, str]] = []
     findings: list[Finding] = []
     consumer_files: list[tuple[str, str, str]] = []
-    files = nbytes = invalid = 0
     engine = default_matcher().engine
-    walker = _walk(targets, root, no_ignore, skipped, errors)
-    for batch in _map(_scan_batch, _batches(walker), jobs, _init_worker, (key, max_file_size)):
-        files += batch.files
-        nbytes += batch.nbytes
-        invalid += batch.invalid
-        findings.extend(batch.findings)
-        consumer_files.extend(("", rel, kind) for rel, kind in batch.consumer_files)
-        for name, count in batch.skipped.items():
-            skipped[name] += count
-        errors.extend(batch.errors[: max(0, MAX_ERRORS - len(errors))])
-        if progress is not None:
-            progress(files, nbytes)
+    tree = _scan_tree(targets, root, no_ignore, jobs, key, max_file_size, progress)
+    files, nbytes, invalid = tree.files, tree.nbytes, tree.invalid
+    findings.extend(tree.findings)
+    consumer_files.extend(("", rel, kind) for rel, kind in tree.consumer_files)
+    for name, count in tree.skipped.items():
+        skipped[name] += count
+    errors.extend(tree.errors[:MAX_ERRORS])
     _init_worker(key, max_file_size)
 
     hist_stats: dict[str, Any] = {"enabled": history}
     if history:
         hist_stats.update(_scan_history(root, key, max_file_size, findings, skipped))
 
+    # Overlapping PATH arguments must not count a file twice.
+    findings = list(dict.fromkeys(findings))
     findings.sort(key=lambda f: (f.commit is not None, f.path, f.line, f.column, f.commit or ""))
     tokens = group_tokens(findings)
     tracked = git_history.tracked_files(root)
@@ -511,20 +621,24 @@ def _history_prefix(root: Path) -> str:
 def _scan_history(
     root: Path, key: bytes, max_size: int, findings: list[Finding], skipped: dict[str, int]
 ) -> dict[str, Any]:
-    counts: dict[str, int] = {"commits": 0, "blobs": 0}
+    counts: dict[str, int] = {}
     scanned = 0
     current = {(f.fingerprint, f.path, f.line) for f in findings}
+
+    def want(path: str) -> bool:
+        if not path.startswith(prefix):
+            return False
+        parts = path[len(prefix) :].split("/")
+        vendored = any(p in VENDORED_DIRS or p in TOOL_DIRS for p in parts[:-1])
+        return not vendored and not is_binary_name(path)
+
     try:
         prefix = _history_prefix(root)
-        for commit, path, size, data in git_history.blobs(root, counts):
-            if not path.startswith(prefix):
+        for commit, path, _size, data in git_history.blobs(root, counts, want, max_size):
+            if b"\0" in data[:HEAD_BYTES]:
+                counts["skipped"] = counts.get("skipped", 0) + 1
                 continue
             rel = path[len(prefix) :]
-            parts = rel.split("/")
-            if any(p in VENDORED_DIRS or p in TOOL_DIRS for p in parts[:-1]) or is_binary_name(rel):
-                continue
-            if size > max_size or b"\0" in data[:HEAD_BYTES]:
-                continue
             scanned += 1
             found, _valid = scan_bytes(data, rel, classify(rel, data[:65536]), key, commit)
             # A blob still checked out at the same place adds nothing: the working-tree finding
@@ -612,14 +726,25 @@ def _set_flags(findings: list[Finding], tokens: list[Token], tracked: set[str]) 
 # ---------------------------------------------------------------- re-reading a value
 
 
-def read_token(root: str | os.PathLike[str], finding: Finding | dict[str, Any], key: bytes) -> str:
+def read_token(
+    root: str | os.PathLike[str], finding: Finding | dict[str, Any], key: bytes | None = None
+) -> str:
     """The raw token of a finding, re-read from its location (file, or git blob for history).
 
-    The value is returned in memory only; callers must never print, log or serialize it. Raises
+    ``finding`` is a ``Finding`` or a finding dict of a ``zsp.inventory/v1`` document; ``key`` is
+    the fingerprint key (default: the inventory's key, found like ``zsp scan`` finds it). The
+    value is returned in memory only; callers must never print, log or serialize it. Raises
     ``TokenReadError`` when the location no longer holds a token with the finding's fingerprint.
     """
     f = finding if isinstance(finding, dict) else finding.to_dict()
     base = Path(root)
+    if key is None:
+        from .fingerprint import KeyFileError, load_or_create_key
+
+        try:
+            key, _ = load_or_create_key(base)
+        except KeyFileError as err:
+            raise TokenReadError(str(err)) from None
     try:
         if f.get("commit"):
             data = git_history.read_blob(base, f["commit"], _history_prefix(base) + f["path"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -53,59 +53,79 @@ def _unquote(raw: bytes) -> str:
     return text
 
 
-def blobs(root: Path, stats: dict[str, int]) -> Iterator[tuple[str, str, int, bytes]]:
+def blobs(
+    root: Path,
+    stats: dict[str, int],
+    want: Callable[[str], bool] = lambda _path: True,
+    max_size: int | None = None,
+) -> Iterator[tuple[str, str, int, bytes]]:
     """Yield ``(commit, path, size, data)`` for each distinct blob added or modified by any
     reachable commit (oldest first, so the commit is the one that introduced the blob).
 
-    ``path`` is relative to the repository top level. Raises ``HistoryError`` when ``root`` is
-    not inside a git repository.
+    Streams: ``git log`` and ``git cat-file --batch-command`` run side by side and only the ids
+    of blobs already seen are kept (20 bytes each), so memory does not grow with blob sizes or
+    paths. ``want(path)`` and ``max_size`` skip blobs without reading their contents (skipped ones
+    are counted in ``stats["skipped"]``). ``path`` is relative to the repository top level. Raises
+    ``HistoryError`` when ``root`` is not inside a git repository.
     """
     top = git_toplevel(root)
     if top is None:
         raise HistoryError(f"{root}: not a git repository (--history needs one)")
-    cmd = [
+    log_cmd = [
         "git", "-C", str(top), "-c", "core.quotePath=false", "log", "--all", "--reverse",
         "--raw", "--no-abbrev", "--no-renames", "-m", "--root", "--format=%x00%H",
     ]  # fmt: skip
-    first_seen: dict[str, tuple[str, str]] = {}
-    commits = 0
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as log:
-        assert log.stdout is not None
+    seen: set[bytes] = set()
+    commits: set[str] = set()
+    stats.update(commits=0, blobs=0, skipped=0)
+    with (
+        subprocess.Popen(log_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as log,
+        subprocess.Popen(
+            ["git", "-C", str(top), "cat-file", "--batch-command"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as cat,
+    ):
+        assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
         commit = ""
         for line in log.stdout:
             if line.startswith(b"\0"):
                 commit = line[1:].strip().decode()
-                commits += 1
-            elif line.startswith(b":"):
-                meta, _, path = line.rstrip(b"\n").partition(b"\t")
-                fields = meta.split()
-                added = len(fields) >= 5 and fields[4][:1] in (b"A", b"M", b"T")
-                if added and fields[1] != b"160000":
-                    blob = fields[3].decode()
-                    if blob not in first_seen and set(blob) != {"0"}:
-                        first_seen[blob] = (commit, _unquote(path))
-    stats["commits"] = commits
-    stats["blobs"] = len(first_seen)
-    if not first_seen:
-        return
-    with subprocess.Popen(
-        ["git", "-C", str(top), "cat-file", "--batch"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    ) as cat:
-        assert cat.stdin is not None and cat.stdout is not None
-        for blob, (commit, path) in first_seen.items():
-            cat.stdin.write(blob.encode() + b"\n")
+                commits.add(commit)  # a merge is listed once per parent with -m
+                continue
+            if not line.startswith(b":"):
+                continue
+            meta, _, raw_path = line.rstrip(b"\n").partition(b"\t")
+            fields = meta.split()
+            if len(fields) < 5 or fields[4][:1] not in (b"A", b"M", b"T") or fields[1] == b"160000":
+                continue
+            blob = bytes.fromhex(fields[3].decode())
+            if blob in seen or not blob.strip(b"\0"):
+                continue
+            seen.add(blob)
+            path = _unquote(raw_path)
+            if not want(path):
+                stats["skipped"] += 1
+                continue
+            cat.stdin.write(b"info " + fields[3] + b"\n")
             cat.stdin.flush()
             header = cat.stdout.readline().split()
             if len(header) != 3 or header[1] != b"blob":
                 continue
             size = int(header[2])
+            if max_size is not None and size > max_size:
+                stats["skipped"] += 1
+                continue
+            cat.stdin.write(b"contents " + fields[3] + b"\n")
+            cat.stdin.flush()
+            cat.stdout.readline()
             data = cat.stdout.read(size)
             cat.stdout.read(1)
             yield commit, path, size, data
         cat.stdin.close()
+    stats["commits"] = len(commits)
+    stats["blobs"] = len(seen)
 
 
 def read_blob(root: Path, commit: str, path: str) -> bytes:

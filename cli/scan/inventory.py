@@ -6,7 +6,7 @@ read. It is a stable interface; change it only with a new schema version.
 Top level::
 
     {"schema": "zsp.inventory/v1",
-     "root": "<absolute path scanned (the first PATH)>",
+     "root": "<absolute path scanned (the first PATH; its directory if it is a file)>",
      "fingerprint": {"algorithm": "hmac-sha256", "key_file": "<absolute path of the key file>"},
      "findings": [...], "tokens": [...], "stats": {...}}
 
@@ -34,7 +34,8 @@ Each token (one per fingerprint)::
 
     {"fingerprint", "provider", "endpoint",
      "locations": [{"path", "line", "commit"}],
-     "consumers": [{"kind": "github-workflow|gitlab-job|compose-service|k8s-workload|program|dotenv",
+     "consumers": [{"kind": "github-workflow|gitlab-job|compose-service|k8s-workload|program|
+                             dotenv",
                     "name", "path"}],
      "flags": subset of ["shared", "ci", "git-history", "container-build"]}
 
@@ -52,7 +53,14 @@ from typing import Any
 
 SCHEMA = "zsp.inventory/v1"
 FLAGS = ("shared", "ci", "git-history", "container-build")
-CONSUMER_KINDS = ("github-workflow", "gitlab-job", "compose-service", "k8s-workload", "program", "dotenv")
+CONSUMER_KINDS = (
+    "github-workflow",
+    "gitlab-job",
+    "compose-service",
+    "k8s-workload",
+    "program",
+    "dotenv",
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,9 @@ def group_tokens(findings: list[Finding]) -> list[Token]:
             token.locations.append(location)
         if f.variable:
             token.variables.add(f.variable)
-    return sorted(tokens.values(), key=lambda t: (t.provider, t.locations[0]["path"], t.fingerprint))
+    return sorted(
+        tokens.values(), key=lambda t: (t.provider, t.locations[0]["path"], t.fingerprint)
+    )
 
 
 def document(

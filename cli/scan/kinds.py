@@ -99,10 +99,13 @@ def classify(rel_path: str, head: bytes = b"") -> str:
         return "json"
     if suffix == ".toml":
         return "toml"
-    if suffix in _INI or name in ("credentials", "config") and ".aws" in parts:
+    if suffix in _INI or (name in ("credentials", "config") and ".aws" in parts):
         return "ini"
-    if suffix in _SHELL or name in _SHELL_NAMES or head.startswith(b"#!/bin/") or head.startswith(
-        b"#!/usr/bin/env bash"
+    if (
+        suffix in _SHELL
+        or name in _SHELL_NAMES
+        or head.startswith(b"#!/bin/")
+        or head.startswith(b"#!/usr/bin/env bash")
     ):
         return "shell"
     if suffix in _SOURCE:
@@ -115,5 +118,7 @@ def workload_of(document: str) -> str | None:
     kind = _K8S_WORKLOAD.search(document)
     if kind is None:
         return None
-    name = re.search(r"^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*[\"']?([\w.-]+)", document, re.M)
+    name = re.search(
+        r"^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*[\"']?([\w.-]+)", document, re.M
+    )
     return f"{kind.group(1)}/{name.group(1) if name else '?'}"

@@ -47,7 +47,9 @@ def load_baseline(path: Path) -> set[tuple[str, str]]:
     return accepted
 
 
-def to_json(root: str, key_file: str, findings: list[Finding], tokens: list[Token], stats: dict[str, Any]) -> str:
+def to_json(  # the same document as ``ScanResult.to_document``
+    root: str, key_file: str, findings: list[Finding], tokens: list[Token], stats: dict[str, Any]
+) -> str:
     return json.dumps(document(root, key_file, findings, tokens, stats), indent=2) + "\n"
 
 
@@ -137,7 +139,12 @@ def to_markdown(findings: list[Finding], tokens: list[Token], stats: dict[str, A
         f"{len(tokens)} token(s), {len(findings)} finding(s) in {stats.get('files_scanned', 0)} "
         f"file(s) ({stats.get('bytes_scanned', 0)} bytes)."
     )
-    out += ["", "## Tokens", "", "| provider | fingerprint | endpoint | locations | consumers | flags |"]
+    out += [
+        "",
+        "## Tokens",
+        "",
+        "| provider | fingerprint | endpoint | locations | consumers | flags |",
+    ]
     out.append("|---|---|---|---|---|---|")
     for t in tokens:
         locs = ", ".join(
@@ -161,9 +168,20 @@ def to_markdown(findings: list[Finding], tokens: list[Token], stats: dict[str, A
 
 
 CSV_FIELDS = (
-    "path", "line", "column", "end_column", "provider", "rule", "fingerprint", "preview", "kind",
-    "variable", "encoding", "commit", "endpoint",
-)  # fmt: skip
+    "path",
+    "line",
+    "column",
+    "end_column",
+    "provider",
+    "rule",
+    "fingerprint",
+    "preview",
+    "kind",
+    "variable",
+    "encoding",
+    "commit",
+    "endpoint",
+)
 
 
 def to_csv(findings: list[Finding]) -> str:
@@ -175,14 +193,16 @@ def to_csv(findings: list[Finding]) -> str:
     return buf.getvalue()
 
 
-def render_table(findings: list[Finding], tokens: list[Token], stats: dict[str, Any], console: Any) -> None:
+def render_table(
+    findings: list[Finding], tokens: list[Token], stats: dict[str, Any], console: Any
+) -> None:
     """Print the inventory for people (a rich ``Console``)."""
     from rich.table import Table
 
     table = Table(title=f"{len(tokens)} static inference token(s)", show_lines=False)
     for col in ("provider", "preview", "endpoint", "locations", "consumers", "flags"):
         table.add_column(col, overflow="fold")
-    previews = {}
+    previews: dict[str, str] = {}
     for f in findings:
         previews.setdefault(f.fingerprint, f.preview)
     for t in tokens:
@@ -207,8 +227,9 @@ def render_table(findings: list[Finding], tokens: list[Token], stats: dict[str, 
     skipped = stats.get("skipped", {})
     skipped_text = ", ".join(f"{k} {v}" for k, v in skipped.items() if v) or "none"
     console.print(
-        f"{len(findings)} finding(s), {len(tokens)} token(s); scanned {stats.get('files_scanned', 0)} "
-        f"file(s), {stats.get('bytes_scanned', 0) / 1e6:.1f} MB in {stats.get('duration_seconds', 0)} s "
+        f"{len(findings)} finding(s), {len(tokens)} token(s); "
+        f"scanned {stats.get('files_scanned', 0)} file(s), "
+        f"{stats.get('bytes_scanned', 0) / 1e6:.1f} MB in {stats.get('duration_seconds', 0)} s "
         f"({stats.get('engine')}); skipped: {skipped_text}; errors: {len(stats.get('errors', []))}",
         highlight=False,
     )

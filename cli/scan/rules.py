@@ -15,10 +15,12 @@ from functools import lru_cache
 from importlib import resources
 
 ASSIGN = (
-    r"""\\?["']?(?:[ \t]*(?:[:=]{1,2}|=>)[ \t]*|["']?[ \t]*\r?\n[ \t]*value:[ \t]*)\\?["']?"""
+    r"""\\?["']?(?:[ \t]*(?:[:=]{1,2}|=>)[ \t]*"""
+    r"""|["']?[ \t]*\r?\n[ \t]*value:[ \t]*)\\?["']?"""
 )
 """Glue between a name and its value: ``NAME=v``, ``name: "v"``, ``"name": "v"``, ``x := "v"``,
-JSON-escaped quotes inside notebooks, and the Kubernetes env-list form ``- name: NAME`` / ``value: v`` (``%ASSIGN%`` in rule files)."""
+JSON-escaped quotes inside notebooks, and the Kubernetes env-list form ``- name: NAME`` /
+``value: v`` (``%ASSIGN%`` in rule files)."""
 
 _LEAD = r"(?<![A-Za-z0-9_+/-])"
 _TRAIL = r"(?![A-Za-z0-9_+/-])"
@@ -52,6 +54,10 @@ class Rule:
     priority: int
     name: re.Pattern[str] | None
     near: re.Pattern[str] | None
+    anchor: str | None = None
+    """Id of a rule this one is only looked for beside (``anchor_lines`` around its findings):
+    the companion secret of a key id has no shape of its own that is cheap to search for."""
+    anchor_lines: int = 4
     positives: tuple[str, ...] = field(default=())
     negatives: tuple[str, ...] = field(default=())
 
@@ -62,7 +68,7 @@ class Rule:
     @property
     def requires_mixed(self) -> bool:
         """Unprefixed values must mix letters and digits: identifiers and words never count."""
-        return self.has_name_group or self.provider.name == "generic"
+        return self.has_name_group or self.provider.name == "generic" or self.anchor is not None
 
 
 def _python_regex(pattern: str) -> re.Pattern[str]:
@@ -104,6 +110,8 @@ def _load_file(name: str, text: str) -> list[Rule]:
                     priority=int(raw.get("priority", 100)),
                     name=re.compile(raw["name"]) if "name" in raw else None,
                     near=re.compile(raw["near"]) if "near" in raw else None,
+                    anchor=raw.get("anchor"),
+                    anchor_lines=int(raw.get("anchor_lines", 4)),
                     positives=tuple(raw.get("positives", ())),
                     negatives=tuple(raw.get("negatives", ())),
                 )
