@@ -240,3 +240,21 @@ def test_journal_reader_skips_torn_lines(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     path.write_bytes(b'{"event":"begin"}\n{"event":"sec\n{"event":"complete"}\n{"event":"x')
     assert [e["event"] for e in read_events(path)] == ["begin", "complete"]
+
+
+def test_github_actions_workflow_permissions_get_id_token_and_with_inputs_use_env() -> None:
+    from ruamel.yaml import YAML
+
+    text = (
+        "on: push\npermissions:\n  contents: read\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: example/llm-action@v1\n        with:\n          api-key: "
+        + TOKEN
+        + "\n"
+    )
+    out = rewrite(".github/workflows/ci.yml", text, "github-actions", None)
+    doc = YAML(typ="safe").load(out)
+    assert doc["permissions"] == {"contents": "read", "id-token": "write"}
+    assert "permissions" not in doc["jobs"]["t"]
+    steps = doc["jobs"]["t"]["steps"]
+    assert steps[0]["name"] == "Short-lived inference credential (openai, zsp)"
+    assert steps[1]["with"] == {"api-key": "${{ env.OPENAI_API_KEY }}"}

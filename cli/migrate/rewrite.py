@@ -539,22 +539,20 @@ def _github_actions(text: str, edits: list[Edit]) -> str:
             step = _creds_step(conn_edits[0], sorted({e.env_var for e in conn_edits}))
             steps.insert(index, step)
             index += 1
-        # The OIDC token of the job is what zsp creds exchanges: it needs id-token: write.
+        # The OIDC token of the job is what zsp creds exchanges: it needs id-token: write. A job
+        # without its own permissions inherits the workflow's; a mapping gets the one key added.
         perms = job.get("permissions", tree.get("permissions"))
-        holder = job if "permissions" in job or "permissions" not in tree else tree
         if isinstance(perms, dict):
             perms["id-token"] = "write"
         elif perms in (None, "read-all", "write-all"):
             fresh = CommentedMap()
-            fresh["contents"] = "read" if perms != "write-all" else "write"
+            fresh["contents"] = "write" if perms == "write-all" else "read"
             fresh["id-token"] = "write"
-            holder = job
-            keys = list(job.keys())  # after runs-on reads naturally
+            keys = list(job.keys())
             position = keys.index("runs-on") + 1 if "runs-on" in keys else 0
             job.insert(position, "permissions", fresh)
         else:
             raise Unsupported(f"job {job_id}: unrecognised permissions {perms!r}")
-        _ = holder
     return _dump(yaml, [tree], text)
 
 
