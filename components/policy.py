@@ -49,6 +49,7 @@ from .hoop.resources import (
     HoopApi,
     PluginBinding,
 )
+from .hoop.upstream import UPSTREAM_HEADER, upstream_reference
 
 # --------------------------------------------------------------------------- deny patterns
 # RE2 syntax (hoop is Go): no look-arounds or back-references. Matched against "METHOD /path".
@@ -96,30 +97,6 @@ DENY_PATTERNS: dict[str, dict[str, str]] = {
     "bedrock": _BEDROCK,
 }
 """Model-mutating request lines per API dialect (category → RE2 pattern)."""
-
-UPSTREAM_HEADER: dict[str, str | None] = {
-    "openai": "HEADER_AUTHORIZATION",
-    "mistral": "HEADER_AUTHORIZATION",
-    "huggingface": "HEADER_AUTHORIZATION",
-    "generic": "HEADER_AUTHORIZATION",
-    "cohere": "HEADER_AUTHORIZATION",
-    "anthropic": "HEADER_X_API_KEY",
-    "azure-openai": "HEADER_API_KEY",
-    "gemini": "HEADER_X_GOOG_API_KEY",
-    "bedrock": None,  # SigV4-signed by the agent's role, not a static header
-}
-"""Which header the agent injects the upstream key into (hoop strips ``HEADER_``)."""
-
-UPSTREAM_SECRET_KEY = "api_key"  # noqa: S105 - a JSON key name, not a credential
-"""Migrated secrets store JSON ``{"api_key": <token>, "authorization": "Bearer <token>"}``."""
-AUTHORIZATION_SECRET_KEY = "authorization"  # noqa: S105 - a JSON key name, not a credential
-"""hoop's agent sends ``HEADER_AUTHORIZATION`` verbatim: that header needs the ``Bearer`` form."""
-
-
-def upstream_reference(secret_name: str, header: str) -> str:
-    """The ``_aws:<secret>:<key>`` reference the agent resolves for one upstream header."""
-    key = AUTHORIZATION_SECRET_KEY if header == "HEADER_AUTHORIZATION" else UPSTREAM_SECRET_KEY
-    return f"_aws:{secret_name}:{key}"
 
 
 class PolicyError(ValueError):

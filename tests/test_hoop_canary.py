@@ -121,7 +121,7 @@ def test_upstream_key_reaches_no_request_state_or_log(
     stored = [r.body for r in hoop_api.requests if r.path == "/api/connections" and r.body]
     assert (
         stored[0]["secret"]["envvar:HEADER_AUTHORIZATION"]
-        == base64.b64encode(b"_aws:zsp/dev/upstream/openai:api_key").decode()
+        == base64.b64encode(b"_aws:zsp/dev/upstream/openai:authorization").decode()
     )
 
     encoded = base64.b64encode(CANARY.encode()).decode()
