@@ -12,45 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ZspError
-
-SCHEMA = "zsp.inventory/v1"
-KINDS = frozenset(
-    {
-        "dotenv",
-        "yaml",
-        "json",
-        "toml",
-        "ini",
-        "github-actions",
-        "gitlab-ci",
-        "k8s-secret",
-        "compose",
-        "dockerfile",
-        "helm-values",
-        "tfvars",
-        "notebook",
-        "shell",
-        "source",
-        "text",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    line: int
-    column: int
-    end_column: int
-    provider: str
-    rule: str
-    fingerprint: str
-    preview: str
-    kind: str
-    variable: str | None
-    encoding: str
-    commit: str | None
-    endpoint: str | None
+from ..scan.inventory import SCHEMA, Finding
+from ..scan.kinds import KINDS
 
 
 @dataclass(frozen=True)
