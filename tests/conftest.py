@@ -59,3 +59,4 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
+from fixtures_siem import hec_receiver, rsyslog  # noqa: F401

@@ -145,15 +145,22 @@ def _user(uid: str | None, email: str | None, name: str | None, machine: bool) -
     return user
 
 
-def _classify(base: Mapping[str, Any], activity_id: int, activities: Mapping[int, str]) -> dict:
+def _classify(
+    base: Mapping[str, Any],
+    activity_id: int,
+    activities: Mapping[int, str],
+    other_name: str | None = None,
+) -> dict[str, Any]:
+    """Class, category, activity and type fields; ``other_name`` names an activity 99 (Other)."""
     class_uid = int(base["class_uid"])
+    name = other_name if activity_id == 99 and other_name else activities[activity_id]
     return {
         **base,
         "category_name": CATEGORY_NAMES[int(base["category_uid"])],
         "activity_id": activity_id,
-        "activity_name": activities[activity_id],
+        "activity_name": name,
         "type_uid": class_uid * 100 + activity_id,
-        "type_name": f"{base['class_name']}: {activities[activity_id]}",
+        "type_name": f"{base['class_name']}: {name}",
     }
 
 
@@ -325,9 +332,7 @@ def map_session(
 
     operation = f"{method} {path}" if method and path else f"{session.get('verb') or 'connect'}"
     activity = _METHOD_ACTIVITY.get(method or "", 99 if method else 0)
-    event: dict[str, Any] = _classify(API_ACTIVITY, activity, API_ACTIVITIES)
-    if activity == 99:
-        event["activity_name"] = method
+    event: dict[str, Any] = _classify(API_ACTIVITY, activity, API_ACTIVITIES, method)
     event.update(
         {
             "severity_id": severity_id,
@@ -521,9 +526,7 @@ def map_audit(entry: Mapping[str, Any]) -> dict[str, Any]:
         connection = match.group("conn")
         verb = match.group("verb")
         activity = {None: 4 if match.group("id") is None else 5, "close": 2, "revoke": 99}[verb]
-        event = _classify(AUTHENTICATION, activity, AUTH_ACTIVITIES)
-        if activity == 99:
-            event["activity_name"] = "Revoke"
+        event = _classify(AUTHENTICATION, activity, AUTH_ACTIVITIES, "Revoke")
         label = {4: "issued", 5: "renewed", 2: "closed", 99: "revoked"}[activity]
         event.update(common)
         event.update(
@@ -545,9 +548,7 @@ def map_audit(entry: Mapping[str, Any]) -> dict[str, Any]:
     activity = {"create": 1, "read": 2, "update": 3, "delete": 4}.get(
         action, _METHOD_ACTIVITY.get(method, 99)
     )
-    event = _classify(API_ACTIVITY, activity, API_ACTIVITIES)
-    if activity == 99:
-        event["activity_name"] = action.title() or method
+    event = _classify(API_ACTIVITY, activity, API_ACTIVITIES, action.title() or method)
     resource_type = _opt_str(entry, "resource_type", kind, rid) or "unknown"
     event.update(common)
     event.update(
