@@ -28,6 +28,11 @@ from .sinks import Event, Sink, SinkError
 
 log = logging.getLogger("zsp.exporter")
 
+EPSILON = timedelta(microseconds=1)
+"""Query bounds are widened by one tick and re-applied exactly on our side: hoop's own filters are
+inclusive (``BETWEEN``, ``>=``/``<=``), but a window must be ``[start, end]`` whatever a server
+version or proxy does at the boundary — a record at exactly ``end`` is the one most easily lost."""
+
 
 class ExportError(Exception):
     """The run stopped; the checkpoint still names the last fully shipped window."""
@@ -154,7 +159,7 @@ class Exporter:
         at_oldest: set[str] = set()
         while True:
             items, has_next = self.client.list_sessions(
-                format_time(start), format_time(window_end), offset, MAX_LIMIT
+                format_time(start - EPSILON), format_time(window_end + EPSILON), offset, MAX_LIMIT
             )
             for record in items:
                 rid = record.get("id") if isinstance(record, dict) else None
@@ -164,6 +169,8 @@ class Exporter:
                 except (AttributeError, ValueError):
                     created = None
                 if isinstance(rid, str) and created is not None:
+                    if not start <= created <= window_end:
+                        continue
                     if rid in skip or (created == oldest and rid in at_oldest):
                         continue
                     if created == end:
@@ -215,7 +222,7 @@ class Exporter:
         page = 1
         while True:
             items, total = self.client.list_audit(
-                format_time(start), format_time(end), page, MAX_LIMIT
+                format_time(start - EPSILON), format_time(end + EPSILON), page, MAX_LIMIT
             )
             for record in items:
                 rid = record.get("id") if isinstance(record, dict) else None
@@ -223,10 +230,14 @@ class Exporter:
                     if rid in skip:
                         continue
                     try:
-                        if parse_iso(str(record.get("created_at"))) == end:
-                            at_end.append(rid)
+                        created = parse_iso(str(record.get("created_at")))
                     except ValueError:
-                        pass
+                        created = None
+                    if created is not None:
+                        if not start <= created <= end:
+                            continue
+                        if created == end:
+                            at_end.append(rid)
                 try:
                     event = map_audit(record)
                 except MalformedRecord as err:

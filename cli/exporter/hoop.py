@@ -50,8 +50,10 @@ class HoopClient:
         transport: httpx.BaseTransport | None = None,
         verify: bool | str = True,
     ) -> None:
+        base = base_url.rstrip("/")
         self._client = httpx.Client(
-            base_url=base_url.rstrip("/"),
+            # hoop's API_URL, with or without the ``/api`` suffix (both spellings are in use).
+            base_url=base if base.endswith("/api") else f"{base}/api",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
             transport=transport,
@@ -78,21 +80,21 @@ class HoopClient:
                     try:
                         return response.json()
                     except ValueError:
-                        raise HoopError(f"GET {path}: the body is not JSON") from None
+                        raise HoopError(f"GET /api{path}: the body is not JSON") from None
                 if response.status_code not in RETRY_STATUSES:
-                    raise HoopError(f"GET {path}: HTTP {response.status_code}")
+                    raise HoopError(f"GET /api{path}: HTTP {response.status_code}")
                 last = f"HTTP {response.status_code}"
             if attempt < self.retry.attempts:
                 self.retries += 1
                 self._sleep(min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)))
-        raise HoopError(f"GET {path}: {last} after {self.retry.attempts} attempts")
+        raise HoopError(f"GET /api{path}: {last} after {self.retry.attempts} attempts")
 
     def list_sessions(
         self, start_date: str, end_date: str, offset: int, limit: int = MAX_LIMIT
     ) -> tuple[list[Any], bool]:
         """One page of sessions created in ``[start_date, end_date]``, newest first."""
         body = self._get(
-            "/api/sessions",
+            "/sessions",
             {
                 "start_date": start_date,
                 "end_date": end_date,
@@ -107,14 +109,14 @@ class HoopClient:
 
     def get_session(self, session_id: str) -> Any:
         """One session by id (the list omits nothing the mapper needs; used to poll open ones)."""
-        return self._get(f"/api/sessions/{session_id}")
+        return self._get(f"/sessions/{session_id}")
 
     def list_audit(
         self, created_after: str, created_before: str, page: int, page_size: int = MAX_LIMIT
     ) -> tuple[list[Any], int]:
         """One page of audit entries created in ``[created_after, created_before]``; and the total."""
         body = self._get(
-            "/api/audit/logs",
+            "/audit/logs",
             {
                 "created_after": created_after,
                 "created_before": created_before,

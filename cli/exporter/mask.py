@@ -27,7 +27,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "secret_assignment",
         re.compile(
             r"(?i)((?:api[_-]?key|secret|password|passwd|token|authorization)\"?\s*[:=]\s*\"?)"
-            r"[^\s\",}]{4,}"
+            r"(?!\[masked\]|(?:bearer|basic)\s)[^\s\",}]{4,}"
         ),
     ),
     ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")),
