@@ -160,7 +160,8 @@ def _classify(
         "activity_id": activity_id,
         "activity_name": name,
         "type_uid": class_uid * 100 + activity_id,
-        "type_name": f"{base['class_name']}: {name}",
+        # type_name names the type_uid as the schema does ("…: Other"); activity_name says more.
+        "type_name": f"{base['class_name']}: {activities[activity_id]}",
     }
 
 

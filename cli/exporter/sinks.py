@@ -287,7 +287,7 @@ def to_cef(event: Event) -> str:
             "hoop",
             event["metadata"]["version"],
             event["type_uid"],
-            event.get("type_name", ""),
+            f"{event.get('class_name', '')}: {event.get('activity_name', '')}",
             _CEF_SEVERITY.get(int(event.get("severity_id", 0)), 5),
         )
     )
