@@ -12,6 +12,10 @@ from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
+    "export-sessions": (
+        "zsp.cli.commands.export_sessions",
+        "Ship hoop sessions and credential events to a SIEM as OCSF.",
+    ),
 }
 """name → (module defining a click command of the same name, one-line help)."""
 

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.model_server import ModelServer, ModelServerArgs
+from zsp.components.siem import SiemShipping, SiemShippingArgs, siem_outputs
 
 
 def load() -> StackConfig:
@@ -70,6 +71,21 @@ def main() -> None:
                     pulumi.ResourceOptions(depends_on=[namespaces[endpoint.server.namespace]]),
                 ),
             )
+
+    # Every inference session and credential issuance, as OCSF events, into the SIEM.
+    if config.siem is not None:
+        siem = SiemShipping(
+            "siem",
+            SiemShippingArgs(
+                settings=config.siem,
+                environment=config.environment,
+                account_id=config.aws.account_id,
+                region=config.aws_region,
+                oidc_issuer_url=str(config.cluster.oidc_issuer_url),
+            ),
+            opts=providers,
+        )
+        pulumi.export("siem", siem_outputs(siem))
 
     pulumi.export(
         "endpoints",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fixtures_hoop import hoop_api  # noqa: F401
+from fixtures_siem import hec_receiver, rsyslog  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -60,4 +61,4 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
-from fixtures_siem import hec_receiver, rsyslog  # noqa: F401
+

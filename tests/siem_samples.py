@@ -24,7 +24,7 @@ def sid(n: int) -> str:
 
 
 def session(n: int, variant: str = "ok", start: datetime | None = None) -> dict[str, Any]:
-    """Session number ``n``; ``variant`` is ok|blocked|masked|approved|rejected|failed|machine|open."""
+    """Session ``n``; ``variant``: ok|blocked|masked|approved|rejected|failed|machine|open."""
     begin = start or BASE + timedelta(seconds=n)
     record: dict[str, Any] = {
         "id": sid(n),

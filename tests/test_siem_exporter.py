@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from hoop_double import HoopDouble
 from siem_samples import iso
-
 from zsp.cli.exporter.checkpoint import FileCheckpointStore
-from zsp.cli.exporter.engine import ExportError, Exporter, ExportOptions
+from zsp.cli.exporter.engine import Exporter, ExportError, ExportOptions
 from zsp.cli.exporter.hoop import HoopClient, RetryPolicy
 from zsp.cli.exporter.ocsf import event_uid
 from zsp.cli.exporter.sinks import Event, SinkError
@@ -205,9 +204,7 @@ def test_open_session_waits_in_pending_until_done(hoop_api: HoopDouble, tmp_path
     sink = MemorySink()
     report = _exporter(hoop_api, sink, checkpoint, T0 + timedelta(hours=1)).run_once()
     assert report.sessions == 0 and report.pending == 1
-    assert json.loads(checkpoint.read_text())["pending"] == {
-        running["id"]: running["start_date"]
-    }
+    assert json.loads(checkpoint.read_text())["pending"] == {running["id"]: running["start_date"]}
     with hoop_api.state.lock:
         hoop_api.state.sessions[running["id"]].update(
             status="done", end_date=iso(T0 + timedelta(minutes=6))
@@ -255,7 +252,9 @@ def test_bodies_are_exported_only_when_asked_and_then_masked(
     canary = "sk-proj-CANARYcanary0123456789abcdef"
     hoop_api.add_session(
         start_date=iso(T0 + timedelta(minutes=5)),
-        script={"data": f'POST /v1/chat HTTP/1.1\r\nAuthorization: Bearer {canary}\r\n\r\n{{"q": 1}}'},
+        script={
+            "data": f'POST /v1/chat HTTP/1.1\r\nAuthorization: Bearer {canary}\r\n\r\n{{"q": 1}}'
+        },
     )
     plain = MemorySink()
     _exporter(hoop_api, plain, tmp_path / "a.json", T0 + timedelta(hours=1)).run_once()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from ocsf_validator import OcsfValidator
 from siem_samples import audit, session
-
 from zsp.cli.exporter.ocsf import MalformedRecord, event_uid, map_audit, map_session
 
 SESSION_VARIANTS = ["ok", "blocked", "masked", "approved", "rejected", "failed", "machine", "open"]
@@ -87,7 +86,11 @@ def test_verdicts_are_mapped(ocsf: OcsfValidator) -> None:
 def test_uid_is_stable_and_distinct_per_record() -> None:
     first = map_session(session(9))
     again = map_session(copy.deepcopy(session(9)))
-    assert first["metadata"]["uid"] == again["metadata"]["uid"] == event_uid("session", session(9)["id"])
+    assert (
+        first["metadata"]["uid"]
+        == again["metadata"]["uid"]
+        == event_uid("session", session(9)["id"])
+    )
     assert map_session(session(10))["metadata"]["uid"] != first["metadata"]["uid"]
     assert event_uid("audit", "x") != event_uid("session", "x")
 

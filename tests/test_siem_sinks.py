@@ -8,7 +8,6 @@ import boto3
 import pytest
 from fixtures_siem import HEC_TOKEN, HecReceiver, Rsyslog
 from siem_samples import audit, session
-
 from zsp.cli.exporter.ocsf import map_audit, map_session
 from zsp.cli.exporter.sinks import CloudWatchSink, SinkError, SplunkHecSink, SyslogSink, to_cef
 
@@ -25,7 +24,7 @@ def test_cloudwatch_sink_puts_every_event_once_into_the_stream(aws_env: str) -> 
     logs = boto3.client("logs", region_name="eu-west-1")
     logs.create_log_group(logGroupName="/zsp/test/siem-cw")
     sink = CloudWatchSink("/zsp/test/siem-cw", "exporter-0", client=logs)
-    events = _events(25) + [map_audit(audit(1, "/api/connections/qwen-chat/credentials"))]
+    events = [*_events(25), map_audit(audit(1, "/api/connections/qwen-chat/credentials"))]
     sink.send(events[:10])
     sink.send(events[10:])  # stream already exists: second call must not fail
     got = logs.get_log_events(
@@ -128,7 +127,7 @@ def test_hec_sink_sends_envelopes_with_token_and_waits_for_acks(hec_receiver: He
     sink = SplunkHecSink(
         hec_receiver.url, HEC_TOKEN, index="ocsf", host="exporter-0", ack_interval=0.01
     )
-    events = _events(4) + [map_audit(audit(2, "/api/connections/qwen-chat/credentials"))]
+    events = [*_events(4), map_audit(audit(2, "/api/connections/qwen-chat/credentials"))]
     sink.send(events)
     sink.close()
     state = hec_receiver.state

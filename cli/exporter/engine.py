@@ -1,6 +1,7 @@
 """The export loop: hoop → OCSF → sink, window by window, checkpoint after each window.
 
-Each stream (sessions, audit log) is read in time windows ``[after, min(after + slice, now - lag)]``.
+Each stream (sessions, audit log) is read in time windows
+``[after, min(after + slice, now - lag)]``.
 ``lag`` keeps the window behind rows hoop may still be committing; the window's upper bound is
 fixed before the first page is read, so sessions created meanwhile cannot shift the offset pages.
 Within a window, records are read a page at a time, mapped, and handed to the sink in batches;

@@ -114,7 +114,7 @@ class HoopClient:
     def list_audit(
         self, created_after: str, created_before: str, page: int, page_size: int = MAX_LIMIT
     ) -> tuple[list[Any], int]:
-        """One page of audit entries created in ``[created_after, created_before]``; and the total."""
+        """A page of audit entries created in ``[created_after, created_before]``; the total."""
         body = self._get(
             "/audit/logs",
             {

@@ -131,7 +131,10 @@ def _mapping(value: Any, kind: str, rid: str, key: str) -> Mapping[str, Any]:
 
 
 def _user(uid: str | None, email: str | None, name: str | None, machine: bool) -> dict[str, Any]:
-    user: dict[str, Any] = {"type_id": 3 if machine else 1, "type": "Service" if machine else "User"}
+    user: dict[str, Any] = {
+        "type_id": 3 if machine else 1,
+        "type": "Service" if machine else "User",
+    }
     if uid:
         user["uid"] = uid
     if email:

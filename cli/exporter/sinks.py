@@ -77,7 +77,9 @@ class CloudWatchSink:
         if self._stream_ready:
             return
         try:
-            self.client.create_log_stream(logGroupName=self.log_group, logStreamName=self.log_stream)
+            self.client.create_log_stream(
+                logGroupName=self.log_group, logStreamName=self.log_stream
+            )
         except self.client.exceptions.ResourceAlreadyExistsException:
             pass
         self._stream_ready = True
@@ -343,9 +345,9 @@ class SyslogSink:
     def format(self, event: Event) -> str:
         severity = _SYSLOG_SEVERITY.get(int(event.get("severity_id", 1)), 6)
         pri = self.facility * 8 + severity
-        stamp = datetime.fromtimestamp(event["time"] / 1000, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%S.%f"
-        )[:-3]
+        stamp = datetime.fromtimestamp(event["time"] / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[
+            :-3
+        ]
         msgid = f"ocsf-{event['class_uid']}"
         sd = (
             f'[{SD_ID} uid="{_sd_escape(event["metadata"]["uid"])}" '

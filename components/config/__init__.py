@@ -5,6 +5,12 @@ from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .siem import (
+    ExporterSettings,
+    HttpDestination,
+    SiemSettings,
+    SplunkDestination,
+)
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -14,10 +20,14 @@ __all__ = [
     "ClusterSettings",
     "CredentialPolicy",
     "Endpoint",
+    "ExporterSettings",
+    "HttpDestination",
     "ModelServer",
     "Resources",
     "Section",
     "Seconds",
+    "SiemSettings",
+    "SplunkDestination",
     "StackConfig",
     "StackConfigError",
     "StackFile",
