@@ -17,7 +17,6 @@ from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
 from synth_helpers import synth_stack
-
 from zsp.cli.synth.mocks import RecordingMonitor, SynthMocks
 from zsp.cli.synth.model import RecordedResource
 from zsp.components.config import SiemSettings

@@ -268,3 +268,63 @@ def test_bodies_are_exported_only_when_asked_and_then_masked(
     assert canary not in json.dumps(masked.events)
     assert "Authorization: Bearer [masked]" in body["body"] and body["masked"] == {"bearer": 1}
     assert masked.events[0]["http_request"]["http_method"] == "POST"
+
+
+class NewestFirstHoop:
+    """hoop's list semantics where the double differs: ``ORDER BY created_at DESC`` and an
+    offset cap (refused beyond ``cap``), to exercise windows larger than the cap."""
+
+    def __init__(self, records: list[dict[str, Any]], cap: int) -> None:
+        self.records = sorted(records, key=lambda r: (r["start_date"], r["id"]), reverse=True)
+        self.cap = cap
+        self.offsets: list[int] = []
+        self.retries = 0
+
+    def list_sessions(
+        self, start_date: str, end_date: str, offset: int, limit: int = 100
+    ) -> tuple[list[Any], bool]:
+        from zsp.cli.exporter.checkpoint import parse_iso
+
+        if offset > self.cap:
+            raise AssertionError(f"offset {offset} is beyond hoop's cap {self.cap}")
+        self.offsets.append(offset)
+        low, high = parse_iso(start_date), parse_iso(end_date)
+        rows = [r for r in self.records if low <= parse_iso(r["start_date"]) <= high]
+        return rows[offset : offset + limit], offset + limit < len(rows)
+
+    def get_session(self, session_id: str) -> Any:
+        raise AssertionError("unused")
+
+    def list_audit(self, *args: Any, **kwargs: Any) -> tuple[list[Any], int]:
+        return [], 0
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_window_larger_than_the_offset_cap_is_paged_by_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siem_samples import session
+
+    import zsp.cli.exporter.engine as engine
+
+    monkeypatch.setattr(engine, "MAX_OFFSET", 300)
+    records = []
+    for n in range(1000):
+        record = session(n, start=T0 + timedelta(seconds=n // 3))  # three sessions per second
+        records.append(record)
+    fake = NewestFirstHoop(records, cap=300)
+    sink = MemorySink()
+    exporter = Exporter(
+        fake,  # type: ignore[arg-type]
+        sink,
+        FileCheckpointStore(tmp_path / "cp.json"),
+        ExportOptions(lag=timedelta(0), slice=timedelta(hours=3), backfill=timedelta(hours=1)),
+        clock=lambda: T0 + timedelta(hours=1),
+    )
+    exporter.run_once()
+    counts = Counter(sink.uids())
+    assert set(counts) == {event_uid("session", r["id"]) for r in records}
+    assert max(counts.values()) == 1
+    assert max(fake.offsets) <= 300 and fake.offsets.count(0) >= 4  # restarted below the cap

@@ -189,6 +189,11 @@ class Exporter:
             offset += len(items)
             if offset >= MAX_OFFSET and oldest is not None:
                 # hoop caps offset at 10000: continue below the oldest creation time read so far.
+                if oldest == window_end:
+                    raise ExportError(
+                        f"more than {MAX_OFFSET} sessions were created at {format_time(oldest)}; "
+                        "hoop's offset cap cannot page through them"
+                    )
                 window_end, offset = oldest, 0
         self._flush()
         cp.sessions = Cursor(format_time(end), at_end)
