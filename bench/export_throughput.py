@@ -93,7 +93,6 @@ def _mapper(count: int, queue: Any) -> None:
 
 def _exporter(count: int, endpoint: str, group: str, queue: Any) -> None:
     import boto3
-
     from zsp.cli.exporter.checkpoint import FileCheckpointStore
     from zsp.cli.exporter.engine import Exporter, ExportOptions
     from zsp.cli.exporter.sinks import CloudWatchSink
@@ -132,7 +131,6 @@ def _exporter(count: int, endpoint: str, group: str, queue: Any) -> None:
 
 def _raw_put(count: int, endpoint: str, group: str, queue: Any) -> None:
     import boto3
-
     from zsp.cli.exporter.ocsf import map_session
 
     logs = boto3.client("logs", region_name="eu-west-1", endpoint_url=endpoint)
@@ -168,9 +166,9 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="eu-west-1"
-    )
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "bench"  # moto accepts any credentials
+    os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -10,7 +10,6 @@ import boto3
 import pytest
 from hoop_double import HoopDouble
 from siem_samples import iso
-
 from zsp.cli.main import main
 
 GROUP = "/zsp/test/cli-sessions"

@@ -305,9 +305,8 @@ class NewestFirstHoop:
 def test_a_window_larger_than_the_offset_cap_is_paged_by_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from siem_samples import session
-
     import zsp.cli.exporter.engine as engine
+    from siem_samples import session
 
     monkeypatch.setattr(engine, "MAX_OFFSET", 300)
     records = []
