@@ -4,6 +4,9 @@
 
 Each measurement runs in its own child process so its peak RSS (``ru_maxrss``) is its own; the
 moto server runs in the parent, so the exporter's RSS does not include the events moto stores.
+Peak RSS includes what glibc malloc keeps after botocore's ~1 MB request bodies are freed (it
+grows with the number of PutLogEvents calls even for raw boto3), so the exporter's own footprint
+is also reported as the Python-heap peak from ``tracemalloc``, at 10% and 100% of the sessions.
 The hoop side is an in-process page source with hoop's exact list semantics (newest first,
 ``limit`` 100, inclusive date bounds) that builds each page on demand: what is measured is the
 exporter (paging, mapping, batching, checkpointing) and the CloudWatch sink, not a test double.
@@ -91,7 +94,9 @@ def _mapper(count: int, queue: Any) -> None:
     queue.put({"mapped_s": mapped, "floor_s": floor, "bytes": size, "rss_mb": _peak_rss_mb()})
 
 
-def _exporter(count: int, endpoint: str, group: str, queue: Any) -> None:
+def _exporter(count: int, endpoint: str, group: str, trace: bool, queue: Any) -> None:
+    import tracemalloc
+
     import boto3
     from zsp.cli.exporter.checkpoint import FileCheckpointStore
     from zsp.cli.exporter.engine import Exporter, ExportOptions
@@ -114,11 +119,15 @@ def _exporter(count: int, endpoint: str, group: str, queue: Any) -> None:
             ),
             clock=lambda: end,
         )
+        if trace:
+            tracemalloc.start()
         begin = time.perf_counter()
         report = exporter.run_once()
         elapsed = time.perf_counter() - begin
+        heap = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
     queue.put(
         {
+            "heap_mb": heap,
             "elapsed_s": elapsed,
             "sessions": report.sessions,
             "batches": report.batches,
@@ -177,10 +186,14 @@ def main() -> None:
         logs = boto3.client("logs", region_name="eu-west-1", endpoint_url=endpoint)
         logs.create_log_group(logGroupName="/bench/exporter")
         logs.create_log_group(logGroupName="/bench/raw")
+        logs.create_log_group(logGroupName="/bench/traced")
 
         mapper = _child(_mapper, count)
-        small = _child(_exporter, max(1, count // 10), endpoint, "/bench/exporter")
-        full = _child(_exporter, count, endpoint, "/bench/exporter")
+        small = _child(_exporter, max(1, count // 10), endpoint, "/bench/exporter", False)
+        full = _child(_exporter, count, endpoint, "/bench/exporter", False)
+        # Python-heap peaks (tracemalloc): what the exporter itself holds, whatever malloc keeps.
+        heap_small = _child(_exporter, max(1, count // 10), endpoint, "/bench/traced", True)
+        heap_full = _child(_exporter, count, endpoint, "/bench/traced", True)
         raw = _child(_raw_put, count, endpoint, "/bench/raw")
         stored = 0
         token = None
@@ -215,6 +228,11 @@ def main() -> None:
         f"peak RSS {full['rss_mb']:.0f} MiB ({full['batches']} PutLogEvents batches, "
         f"{full['hoop_pages']} hoop pages, {full['windows']} windows); "
         f"at {count // 10:,} sessions peak RSS {small['rss_mb']:.0f} MiB"
+    )
+    print(
+        f"memory:   exporter Python-heap peak (tracemalloc) {heap_small['heap_mb']:.1f} MiB at "
+        f"{count // 10:,} sessions, {heap_full['heap_mb']:.1f} MiB at {count:,} (bounded: one "
+        "page + one batch); RSS growth beyond it is allocator retention, as in the raw peer"
     )
     print(
         f"peer:     raw PutLogEvents of pre-built messages {raw_rate:,.0f} events/s, "
