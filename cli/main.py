@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 import click
 
 from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "creds": ("zsp.cli.commands.creds", "Short-lived gateway credential for a caller's SDK."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
     "export-sessions": (
         "zsp.cli.commands.export_sessions",
@@ -64,4 +66,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

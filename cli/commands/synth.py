@@ -14,7 +14,9 @@ from ..project import find_project_dir
 
 
 @click.command()
-@click.option("--stack", "stack", required=True, help="Stack name: reads stacks/Pulumi.<stack>.yaml.")
+@click.option(
+    "--stack", "stack", required=True, help="Stack name: reads stacks/Pulumi.<stack>.yaml."
+)
 @click.option(
     "--out",
     "out_dir",
@@ -70,5 +72,7 @@ def synth(stack: str, out_dir: Path | None, project_dir: Path | None, fmt: str) 
             f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests "
             f"and {counts['policies']} IAM documents to {target}"
         )
-        console.print("[dim]This is the desired state of the stack, not a diff against the cloud.[/]")
+        console.print(
+            "[dim]This is the desired state of the stack, not a diff against the cloud.[/]"
+        )
     return exit_codes.OK

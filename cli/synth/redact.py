@@ -10,18 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-
 from zsp.components.config import REDACTED
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - wire signature, not a secret
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INTERNAL_KEYS = frozenset({"__provider", "__defaults"})
-"""Dynamic providers ship a pickled copy of themselves as ``__provider``; it is code, not desired state."""
+"""Dynamic providers send a pickled copy of themselves as ``__provider``: code, not state."""
 
 
 def plain(value: Any) -> Any:
@@ -29,10 +28,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
         if sig == SECRET_SIG:
-            return REDACTED
+            return _redacted(value.get("value"))
         if sig == OUTPUT_SIG:
             if value.get("secret"):
-                return REDACTED
+                return _redacted(value.get("value"))
             return plain(value.get("value")) if "value" in value else "[unknown]"
         if sig == RESOURCE_SIG:
             return {"$ref": value.get("urn")}
@@ -44,6 +43,13 @@ def plain(value: Any) -> Any:
     if value == UNKNOWN:
         return "[unknown]"
     return value
+
+
+def _redacted(value: Any) -> Any:
+    """A secret map keeps its keys (names are not secret; a Secret manifest needs them)."""
+    if isinstance(value, dict) and SIG_KEY not in value:
+        return {k: REDACTED for k in value if k not in INTERNAL_KEYS}
+    return REDACTED
 
 
 def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:

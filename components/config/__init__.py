@@ -1,8 +1,24 @@
-"""Typed stack configuration (``stacks/Pulumi.<env>.yaml``) shared by the stack program and the CLI."""
+"""Typed stack configuration (``stacks/Pulumi.<env>.yaml``), shared by the program and the CLI."""
 
-from .base import REDACTED, Section, Seconds, parse_duration
+from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .gateway import (
+    GatewayAgentSettings,
+    GatewayDatabase,
+    GatewayIdp,
+    GatewayMasking,
+    GatewaySettings,
+)
+from .identity import (
+    CognitoSettings,
+    Consumer,
+    EntraSettings,
+    Group,
+    IdentitySettings,
+    Workload,
+    subject_problem,
+)
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .siem import (
@@ -18,21 +34,33 @@ __all__ = [
     "REDACTED",
     "AwsSettings",
     "ClusterSettings",
+    "CognitoSettings",
+    "Consumer",
     "CredentialPolicy",
     "Endpoint",
+    "EntraSettings",
     "ExporterSettings",
+    "GatewayAgentSettings",
+    "GatewayDatabase",
+    "GatewayIdp",
+    "GatewayMasking",
+    "GatewaySettings",
+    "Group",
     "HttpDestination",
+    "IdentitySettings",
     "ModelServer",
     "Resources",
-    "Section",
     "Seconds",
+    "Section",
     "SiemSettings",
     "SplunkDestination",
     "StackConfig",
     "StackConfigError",
     "StackFile",
+    "Workload",
     "parse_duration",
     "parse_stack_config",
     "read_stack_file",
     "stack_config_from_pulumi",
+    "subject_problem",
 ]

@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .gateway import GatewaySettings
+from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .siem import SiemSettings
 
@@ -21,6 +23,8 @@ class StackConfig(Section):
     cluster: ClusterSettings
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
+    identity: IdentitySettings | None = None
+    gateway: GatewaySettings | None = None
     siem: SiemSettings | None = None
 
     @model_validator(mode="after")
@@ -31,6 +35,49 @@ class StackConfig(Section):
                 raise ValueError(f"endpoint name {endpoint.name!r} is used twice")
             seen.add(endpoint.name)
         return self
+
+    @model_validator(mode="after")
+    def _gateway_idp(self) -> StackConfig:
+        # Exactly one source for the gateway's IDP_* settings, and one public address for it.
+        if self.gateway is None:
+            return self
+        if self.identity is None and self.gateway.idp is None:
+            raise ValueError("the gateway needs an IdP: add zsp:identity or zsp:gateway.idp")
+        if self.identity is not None and self.gateway.idp is not None:
+            raise ValueError("zsp:gateway.idp and zsp:identity both define the gateway's IdP")
+        if self.identity is not None:
+            expected = f"https://{self.gateway.api_host}"
+            if str(self.identity.gateway_api_url).rstrip("/") != expected:
+                raise ValueError(
+                    f"zsp:identity.gatewayApiUrl must be {expected} (zsp:gateway.apiHost)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _token_lifetimes(self) -> StackConfig:
+        # Invariant 2: no machine client may hand out an access token that outlives maxTtl.
+        if self.identity is not None:
+            for consumer in self.identity.consumers:
+                ttl = self.access_token_validity(consumer.name)
+                if ttl > self.credentials.max_ttl:
+                    raise ValueError(
+                        f"identity consumer {consumer.name!r} accessTokenValidity ({ttl}s) "
+                        f"exceeds zsp:credentials.maxTtl ({self.credentials.max_ttl}s)"
+                    )
+                if ttl % 60 or ttl < 300:
+                    raise ValueError(
+                        f"identity consumer {consumer.name!r} accessTokenValidity ({ttl}s) must "
+                        "be whole minutes, at least 5m (Cognito's bounds)"
+                    )
+        return self
+
+    def access_token_validity(self, consumer: str) -> int:
+        """Seconds a consumer's access token lives: its own setting or the stack default."""
+        assert self.identity is not None
+        for c in self.identity.consumers:
+            if c.name == consumer:
+                return c.access_token_validity or self.credentials.default_ttl
+        raise KeyError(consumer)
 
     @property
     def is_production(self) -> bool:
