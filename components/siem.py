@@ -39,6 +39,7 @@ from .k8s import (
     restricted_pod_security,
     selector,
 )
+from .network_policy import ingress_only_from
 
 CHECKPOINT_DIR = "/var/lib/zsp-exporter"
 SERVICE_ACCOUNT = "session-exporter"
@@ -709,6 +710,38 @@ class SiemShipping(pulumi.ComponentResource):
             ["--once"] if exporter.mode == "cronjob" else ["--interval", str(exporter.interval)]
         )
         pod_spec = self._pod_spec(exporter.image, command, region)
+        ingress_only_from(
+            f"{name}-exporter-netpol",
+            name="session-exporter",
+            namespace=namespace,
+            pod_labels=selector("session-exporter", "session-exporter"),
+            peers=[],  # the exporter serves nothing: deny all ingress
+            ports=[],
+            labels=meta_labels,
+            opts=after_ns,
+        )
+        if exporter.mode == "deployment":
+            # The checkpoint is rewritten on every run: a stale file means a stuck exporter.
+            stale_after = 3 * exporter.interval + 300
+            heartbeat = {
+                "exec": {
+                    "command": [
+                        "python3",
+                        "-c",
+                        "import os, sys, time; sys.exit(time.time() - os.path.getmtime("
+                        f"'{CHECKPOINT_DIR}/checkpoint.json') > {stale_after})",
+                    ]
+                },
+                "period_seconds": 60,
+                "timeout_seconds": 10,
+            }
+            container = pod_spec["containers"][0]
+            container["liveness_probe"] = {
+                **heartbeat,
+                "initial_delay_seconds": 300,
+                "failure_threshold": 3,
+            }
+            container["readiness_probe"] = {**heartbeat, "initial_delay_seconds": 30}
         template = {
             "metadata": {"labels": meta_labels},
             "spec": pod_spec,
@@ -768,6 +801,7 @@ class SiemShipping(pulumi.ComponentResource):
                 {
                     "name": "exporter",
                     "image": image,
+                    "image_pull_policy": "Always",
                     "command": command,
                     "env": [
                         {"name": "AWS_REGION", "value": region},

@@ -405,6 +405,16 @@ def test_exporter_workload_is_hardened_and_valid(variants: dict[str, Built]) -> 
     assert args[args.index("--log-group") + 1] == "/zsp/test/hoop-sessions"
     assert args[args.index("--hoop-token-secret") + 1] == "zsp/test/siem/hoop-api-key"
     assert "--include-bodies" not in args and "--interval" in args
+    assert container["imagePullPolicy"] == "Always"
+    probe = container["livenessProbe"]["exec"]["command"]
+    assert "/var/lib/zsp-exporter/checkpoint.json" in probe[2] and "> 480" in probe[2]  # 3*60+300
+    policy = built.one("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert policy["metadata"]["namespace"] == "zsp-siem"
+    assert policy["spec"]["policyTypes"] == ["Ingress"] and policy["spec"]["ingress"] == []
+    assert (
+        policy["spec"]["podSelector"]["matchLabels"]
+        == deployment["spec"]["selector"]["matchLabels"]
+    )
     cron = variants["http"].one("kubernetes:batch/v1:CronJob")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert (
