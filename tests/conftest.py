@@ -63,4 +63,3 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
-
