@@ -259,6 +259,12 @@ def bucket_policy(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> Any:
+    """Pass a nested literal as plain data: mypy's inference of deep dict literals against the
+    providers' ``Args | ArgsDict`` unions is exponential (it exhausts memory on these specs)."""
+    return value
+
+
 def _json(builder: Any, *inputs: Any) -> pulumi.Output[str]:
     return pulumi.Output.all(*inputs).apply(lambda values: json.dumps(builder(*values)))
 
@@ -375,42 +381,46 @@ class SiemShipping(pulumi.ComponentResource):
         aws.s3.BucketOwnershipControls(
             f"{name}-bucket-ownership",
             bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
+            rule=_plain({"object_ownership": "BucketOwnerEnforced"}),
             opts=child,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-bucket-encryption",
             bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self.key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
+            rules=_plain(
+                [
+                    {
+                        "apply_server_side_encryption_by_default": {
+                            "sse_algorithm": "aws:kms",
+                            "kms_master_key_id": self.key.arn,
+                        },
+                        "bucket_key_enabled": True,
+                    }
+                ]
+            ),
             opts=child,
         )
         aws.s3.BucketVersioning(
             f"{name}-bucket-versioning",
             bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
+            versioning_configuration=_plain({"status": "Enabled"}),
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-bucket-lifecycle",
             bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-siem-objects",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": days},
-                    "noncurrent_version_expiration": {"noncurrent_days": 30},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                }
-            ],
+            rules=_plain(
+                [
+                    {
+                        "id": "expire-siem-objects",
+                        "status": "Enabled",
+                        "filter": {"prefix": ""},
+                        "expiration": {"days": days},
+                        "noncurrent_version_expiration": {"noncurrent_days": 30},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                    }
+                ]
+            ),
             opts=child,
         )
         aws.s3.BucketPolicy(
@@ -584,7 +594,7 @@ class SiemShipping(pulumi.ComponentResource):
         self.delivery_stream = aws.kinesis.FirehoseDeliveryStream(
             f"{name}-delivery",
             name=stream_name,
-            server_side_encryption={"enabled": True, "key_type": "AWS_OWNED_CMK"},
+            server_side_encryption=_plain({"enabled": True, "key_type": "AWS_OWNED_CMK"}),
             **stream_args,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
@@ -649,24 +659,28 @@ class SiemShipping(pulumi.ComponentResource):
         meta_labels = labels("session-exporter", "session-exporter")
         ns = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={
-                "name": namespace,
-                "labels": {
-                    **restricted_namespace_labels(),
-                    "app.kubernetes.io/managed-by": MANAGED_BY,
-                },
-            },
+            metadata=_plain(
+                {
+                    "name": namespace,
+                    "labels": {
+                        **restricted_namespace_labels(),
+                        "app.kubernetes.io/managed-by": MANAGED_BY,
+                    },
+                }
+            ),
             opts=child,
         )
         after_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
         k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
-            metadata={
-                "name": SERVICE_ACCOUNT,
-                "namespace": namespace,
-                "labels": meta_labels,
-                "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-            },
+            metadata=_plain(
+                {
+                    "name": SERVICE_ACCOUNT,
+                    "namespace": namespace,
+                    "labels": meta_labels,
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                }
+            ),
             automount_service_account_token=False,
             opts=after_ns,
         )
@@ -678,12 +692,14 @@ class SiemShipping(pulumi.ComponentResource):
             pvc_spec["storage_class_name"] = exporter.storage_class
         k8s.core.v1.PersistentVolumeClaim(
             f"{name}-checkpoint",
-            metadata={
-                "name": "session-exporter-checkpoint",
-                "namespace": namespace,
-                "labels": meta_labels,
-            },
-            spec=pvc_spec,
+            metadata=_plain(
+                {
+                    "name": "session-exporter-checkpoint",
+                    "namespace": namespace,
+                    "labels": meta_labels,
+                }
+            ),
+            spec=_plain(pvc_spec),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
         )
         command = [
@@ -749,45 +765,55 @@ class SiemShipping(pulumi.ComponentResource):
         if exporter.mode == "deployment":
             self.workload: pulumi.CustomResource = k8s.apps.v1.Deployment(
                 f"{name}-exporter",
-                metadata={
-                    "name": "session-exporter",
-                    "namespace": namespace,
-                    "labels": meta_labels,
-                },
-                spec={
-                    "replicas": 1,
-                    # One writer of the checkpoint at a time: never two pods on the volume.
-                    "strategy": {"type": "Recreate"},
-                    "selector": {"match_labels": selector("session-exporter", "session-exporter")},
-                    "template": template,
-                },
+                metadata=_plain(
+                    {
+                        "name": "session-exporter",
+                        "namespace": namespace,
+                        "labels": meta_labels,
+                    }
+                ),
+                spec=_plain(
+                    {
+                        "replicas": 1,
+                        # One writer of the checkpoint at a time: never two pods on the volume.
+                        "strategy": {"type": "Recreate"},
+                        "selector": {
+                            "match_labels": selector("session-exporter", "session-exporter")
+                        },
+                        "template": template,
+                    }
+                ),
                 opts=after_ns,
             )
         else:
             self.workload = k8s.batch.v1.CronJob(
                 f"{name}-exporter",
-                metadata={
-                    "name": "session-exporter",
-                    "namespace": namespace,
-                    "labels": meta_labels,
-                },
-                spec={
-                    "schedule": exporter.schedule,
-                    "concurrency_policy": "Forbid",
-                    "starting_deadline_seconds": 300,
-                    "successful_jobs_history_limit": 3,
-                    "failed_jobs_history_limit": 3,
-                    "job_template": {
-                        "spec": {
-                            "backoff_limit": 2,
-                            "active_deadline_seconds": 3600,
-                            "template": {
-                                "metadata": {"labels": meta_labels},
-                                "spec": {**pod_spec, "restart_policy": "Never"},
-                            },
-                        }
-                    },
-                },
+                metadata=_plain(
+                    {
+                        "name": "session-exporter",
+                        "namespace": namespace,
+                        "labels": meta_labels,
+                    }
+                ),
+                spec=_plain(
+                    {
+                        "schedule": exporter.schedule,
+                        "concurrency_policy": "Forbid",
+                        "starting_deadline_seconds": 300,
+                        "successful_jobs_history_limit": 3,
+                        "failed_jobs_history_limit": 3,
+                        "job_template": {
+                            "spec": {
+                                "backoff_limit": 2,
+                                "active_deadline_seconds": 3600,
+                                "template": {
+                                    "metadata": {"labels": meta_labels},
+                                    "spec": {**pod_spec, "restart_policy": "Never"},
+                                },
+                            }
+                        },
+                    }
+                ),
                 opts=after_ns,
             )
 
