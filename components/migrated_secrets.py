@@ -16,8 +16,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-SECRET_KEY_FIELD = "api_key"  # noqa: S105 - the JSON field name, not a secret
-
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -47,11 +45,6 @@ KEY_ADMIN_ACTIONS = [
 
 WRITE_ACTIONS = ["kms:GenerateDataKey", "kms:DescribeKey"]
 """What Secrets Manager needs on the caller's behalf for ``PutSecretValue`` (``zsp migrate``)."""
-
-
-def hoop_reference(secret_name: str) -> str:
-    """How a hoop connection names the key: ``_aws:<secret-name>:api_key`` (a reference)."""
-    return f"_aws:{secret_name}:{SECRET_KEY_FIELD}"
 
 
 def key_policy(account_id: str, region: str, reader_role_arn: str) -> dict[str, Any]:
@@ -129,7 +122,6 @@ class MigratedSecrets(pulumi.ComponentResource):
     key_arn: pulumi.Output[str]
     secret_arns: pulumi.Output[list[str]]
     arns_by_name: dict[str, pulumi.Output[str]]
-    references: dict[str, str]
 
     def __init__(
         self, name: str, args: MigratedSecretsArgs, opts: pulumi.ResourceOptions | None = None
@@ -163,7 +155,7 @@ class MigratedSecrets(pulumi.ComponentResource):
                 f"{name}-{slug}",
                 name=secret_name,
                 description=(
-                    f'zsp {args.environment}: upstream key as {{"{SECRET_KEY_FIELD}": ...}}, '
+                    f"zsp {args.environment}: upstream key (JSON api_key + authorization), "
                     "written by zsp migrate; read by the hoop agent only"
                 ),
                 kms_key_id=key.arn,
@@ -182,11 +174,9 @@ class MigratedSecrets(pulumi.ComponentResource):
             self.arns_by_name[secret_name] = secret.arn
         self.key_arn = key.arn
         self.secret_arns = pulumi.Output.all(*self.arns_by_name.values()).apply(list)
-        self.references = {n: hoop_reference(n) for n in args.secret_names}
         self.register_outputs(
             {
                 "key_arn": self.key_arn,
                 "secret_arns": self.secret_arns,
-                "references": self.references,
             }
         )

@@ -49,13 +49,16 @@ Stable API (other issues import it; change only additively)
   ``expire_at = now + access_duration_seconds`` (48 h ceiling, JIT rules honoured: a
   review-required request answers 202 with ``review_id`` and no token, as hoop does).
   ``.state.credentials[token]`` records subject, connection and expiry.
+  ``decide_review(review_id, "APPROVED"|"REJECTED")`` then
+  ``POST /connections/{name}/credentials/{session_id}`` resumes a review-gated request.
 
 Contract normalisation: the published document has swag annotation defects that make it
 unloadable by any strict OpenAPI tool (path parameters declared under the wrong name, e.g.
 ``id`` on ``PUT /access-requests/rules/{name}``, or not declared, e.g. ``PUT /guardrails/{id}``).
 :func:`load_contract` repairs only those declarations; no schema is altered. Hoop also answers
 some undeclared statuses (401 from its auth middleware on every route, 202 for review-gated
-credentials, 403 for open-source-edition limits, 404 from ``PUT /guardrails/{id}``); those
+credentials, 403 for open-source-edition limits, 404 from ``PUT /guardrails/{id}``, 410 for
+expired credentials); those
 bodies are validated against
 ``openapi.HTTPError`` / the operation's 201 schema instead (``UNDECLARED_STATUS``).
 """
@@ -89,6 +92,7 @@ UNDECLARED_STATUS: dict[int, str] = {
     401: "openapi.HTTPError",
     403: "openapi.HTTPError",
     404: "openapi.HTTPError",
+    410: "openapi.HTTPError",
 }
 """Statuses hoop sends on routes whose annotations omit them; bodies checked against this schema."""
 
@@ -340,7 +344,10 @@ class HoopDouble:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll interval: stop() (every fixture teardown) waits for one poll
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -464,6 +471,13 @@ class HoopDouble:
             self.state.audit_logs.append(entry)
         return entry
 
+    def decide_review(self, review_id: str, status: str = "APPROVED") -> None:
+        """Reviewer decision on a JIT request (``APPROVED`` or ``REJECTED``)."""
+        if status not in ("APPROVED", "REJECTED"):
+            raise ValueError("status must be APPROVED or REJECTED")
+        with self.state.lock:
+            self.state.reviews[review_id]["status"] = status
+
     def _check_schema(self, name: str, value: Any) -> None:
         from openapi_schema_validator import OAS30Validator
 
@@ -552,6 +566,7 @@ class HoopDouble:
 class _Handler(BaseHTTPRequestHandler):
     owner: HoopDouble
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: avoid 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # keep test output clean; requests are in owner.requests
@@ -802,6 +817,11 @@ def _agent_delete(owner, identity, params, query, body):  # type: ignore[no-unty
 
 def _connection_out(owner: HoopDouble, conn: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(conn)
+    # one association table in hoop: a guardrail's connection_ids and a connection's
+    # guardrail_rules are two views of it
+    out["guardrail_rules"] = [
+        g["id"] for g in owner.state.guardrails.values() if conn["id"] in g["connection_ids"]
+    ]
     if owner.state.hide_role_info and isinstance(out.get("secret"), dict):
         out["secret"] = {k: (v if _is_reference(v) else None) for k, v in out["secret"].items()}
     return out
@@ -840,8 +860,22 @@ def _conn_create(owner, identity, params, query, body):  # type: ignore[no-untyp
     conn["id"] = str(uuid.uuid4())
     conn["status"] = "offline"
     conn.setdefault("secret", {})
+    _set_guardrails(owner, conn["id"], conn.pop("guardrail_rules", None) or [])
     owner.state.connections[conn["name"]] = conn
     return 201, _connection_out(owner, conn)
+
+
+def _set_guardrails(owner: HoopDouble, conn_id: str, rule_ids: list[str]) -> None:
+    """hoop's UpsertConnection rewrites the association: omitted rules are detached."""
+    for rule_id in rule_ids:
+        if rule_id not in owner.state.guardrails:
+            raise ApiError(422, f"guard rail rule {rule_id} not found")
+    for rule in owner.state.guardrails.values():
+        attached = conn_id in rule["connection_ids"]
+        if rule["id"] in rule_ids and not attached:
+            rule["connection_ids"].append(conn_id)
+        elif rule["id"] not in rule_ids and attached:
+            rule["connection_ids"].remove(conn_id)
 
 
 @route("GET", "/connections")
@@ -874,6 +908,7 @@ def _conn_put(owner, identity, params, query, body):  # type: ignore[no-untyped-
     updated["id"] = conn["id"]
     updated["status"] = conn["status"]
     updated.setdefault("secret", {})
+    _set_guardrails(owner, conn["id"], updated.pop("guardrail_rules", None) or [])
     owner.state.connections[conn["name"]] = updated
     return 200, _connection_out(owner, updated)
 
@@ -883,7 +918,10 @@ def _conn_patch(owner, identity, params, query, body):  # type: ignore[no-untype
     conn = owner.state.connection(params["nameOrID"])
     if conn is None:
         raise ApiError(404, "connection not found")
-    conn.update(copy.deepcopy(body))
+    patch = copy.deepcopy(body)
+    if "guardrail_rules" in patch:
+        _set_guardrails(owner, conn["id"], patch.pop("guardrail_rules") or [])
+    conn.update(patch)
     return 200, _connection_out(owner, conn)
 
 
@@ -893,6 +931,7 @@ def _conn_delete(owner, identity, params, query, body):  # type: ignore[no-untyp
     if conn is None:
         raise ApiError(404, "connection not found")
     del owner.state.connections[conn["name"]]
+    _set_guardrails(owner, conn["id"], [])
     return 204, None
 
 
@@ -994,6 +1033,16 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
             "expire_at": _iso(now + timedelta(seconds=duration)),
         }
     expire_at = _iso(now + timedelta(seconds=duration)) if duration > 0 else NO_EXPIRY
+    return 201, _issue(owner, identity, conn, base, expire_at)
+
+
+def _issue(
+    owner: HoopDouble,
+    identity: Identity,
+    conn: dict[str, Any],
+    base: dict[str, Any],
+    expire_at: str,
+) -> dict[str, Any]:
     token = PROXY_TOKEN_PREFIX + secrets.token_urlsafe(32)
     listen = (owner.state.misc.get("http_proxy_server_config") or {}).get("listen_address", "")
     port = listen.rsplit(":", 1)[-1] if ":" in listen else "18888"
@@ -1004,9 +1053,9 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
         "subject": identity.subject,
         "groups": list(identity.groups),
         "expire_at": expire_at,
-        "session_id": session_id,
+        "session_id": base["session_id"],
     }
-    return 201, {
+    return {
         **base,
         "id": credential_id,
         "has_review": False,
@@ -1018,6 +1067,51 @@ def _conn_credentials(owner, identity, params, query, body):  # type: ignore[no-
             "command": f"curl -H 'Authorization: {token}' http://{owner.proxy_hostname}:{port}",
         },
     }
+
+
+@route("POST", "/connections/{nameOrID}/credentials/{sessionID}")
+def _conn_credentials_resume(owner, identity, params, query, body):  # type: ignore[no-untyped-def]
+    """Resume a review-gated request (hoop: 202 while pending, 403 rejected, 201 approved)."""
+    assert identity is not None
+    session = owner.state.sessions.get(params["sessionID"])
+    if session is None:
+        raise ApiError(404, "session not found")
+    if session.get("user_id") != identity.subject:
+        raise ApiError(403, "session does not belong to user")
+    review = next(
+        (r for r in owner.state.reviews.values() if r["session_id"] == session["id"]), None
+    )
+    if review is None:
+        raise ApiError(404, "review not found for this session")
+    if review["status"] == "PENDING":
+        return 202, {
+            "message": "review is still pending approval",
+            "session_id": session["id"],
+            "review_id": review["id"],
+            "status": "PENDING",
+        }
+    if review["status"] == "REJECTED":
+        raise ApiError(403, "review was rejected")
+    conn = owner.state.connection(params["nameOrID"])
+    if conn is None:
+        raise ApiError(404, f"connection {params['nameOrID']} not found")
+    existing = next(
+        (c for c in owner.state.credentials.values() if c["session_id"] == session["id"]), None
+    )
+    if existing is not None:
+        if _parse_time(existing["expire_at"]) < _now():
+            raise ApiError(410, "credentials have expired")
+        expire_at = existing["expire_at"]
+    else:
+        expire_at = _iso(_now() + timedelta(seconds=review["access_duration_seconds"]))
+    base = {
+        "connection_name": conn["name"],
+        "connection_type": conn["type"],
+        "connection_subtype": conn.get("subtype", ""),
+        "session_id": session["id"],
+        "created_at": _iso(_now()),
+    }
+    return 201, _issue(owner, identity, conn, base, expire_at)
 
 
 # ---- guardrails

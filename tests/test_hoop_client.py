@@ -138,3 +138,15 @@ def test_client_credentials_token_is_fetched_once_and_cached() -> None:
     assert calls[0][0] == basic
     assert b"grant_type=client_credentials" in calls[0][1]
     assert b"scope=hoop%2Fadmin" in calls[0][1]
+
+
+def test_calls_that_answer_once_are_not_retried_after_send(hoop_api: HoopDouble) -> None:
+    client = make(hoop_api, timeout=0.3)
+    hoop_api.fail_next(1, status=500, message="db busy")
+    with pytest.raises(HoopUnavailable, match="HTTP 500: db busy"):
+        client.post("/agents", {"name": "edge"}, object_name="edge", retry_after_send=False)
+    hoop_api.delay_next(1, seconds=0.8)
+    with pytest.raises(HoopUnavailable, match="timed out"):
+        client.post("/agents", {"name": "edge"}, object_name="edge", retry_after_send=False)
+    assert len(hoop_api.requests) == 2
+    assert client.sleeps == []  # type: ignore[attr-defined]

@@ -154,6 +154,18 @@ def test_jit_rule_makes_credentials_review_gated(hoop_api: HoopDouble) -> None:
     over = http.post("/connections/openai/credentials", json={"access_duration_seconds": 3600})
     assert over.status_code == 400
     assert "max duration of 1800 seconds" in over.json()["message"]
+    session_id, review_id = review.json()["session_id"], review.json()["review_id"]
+    resume = f"/connections/openai/credentials/{session_id}"
+    pending = http.post(resume, json={})
+    assert pending.status_code == 202 and pending.json()["status"] == "PENDING"
+    hoop_api.decide_review(review_id, "APPROVED")
+    granted = http.post(resume, json={})
+    assert granted.status_code == 201, granted.text
+    token = granted.json()["connection_credentials"]["proxy_token"]
+    assert token.startswith("httpproxy-")
+    assert hoop_api.state.credentials[token]["session_id"] == session_id
+    again = http.post(resume, json={})  # the original window is kept
+    assert again.json()["expire_at"] == granted.json()["expire_at"]
 
 
 def test_misc_put_replaces_the_document(hoop_api: HoopDouble) -> None:

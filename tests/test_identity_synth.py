@@ -61,7 +61,14 @@ def test_prod_machine_clients_follow_stricter_ttls() -> None:
     assert scopes["identifier"] == "inference"
     assert [x["scopeName"] for x in scopes["scopes"]] == ["predict", "admin"]
     groups = named(s, "aws:cognito/userGroup:UserGroup")
-    assert sorted(g["name"] for g in groups.values()) == ["ai-admins", "ai-reviewers", "ai-users"]
+    assert sorted(g["name"] for g in groups.values()) == [
+        "claims",
+        "claims-leads",
+        "ml-engineers",
+        "ml-leads",
+        "security",
+        "support",
+    ]
 
 
 def test_client_secret_value_never_reaches_synth_output() -> None:

@@ -7,7 +7,6 @@ from fixtures_gateway import doc, one, record
 from zsp.components.migrated_secrets import (
     MigratedSecrets,
     MigratedSecretsArgs,
-    hoop_reference,
 )
 
 ROLE = "arn:aws:iam::111122223333:role/zsp-dev-hoopagent-models"
@@ -85,10 +84,6 @@ def test_each_secret_policy_denies_everyone_but_the_agent(secrets) -> None:  # t
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
         assert deny["Action"] == "secretsmanager:GetSecretValue"
         assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": ROLE}}
-
-
-def test_hoop_connection_reference_format() -> None:
-    assert hoop_reference("zsp/dev/upstream/openai") == "_aws:zsp/dev/upstream/openai:api_key"
 
 
 def test_policies_are_accepted_by_secrets_manager_and_kms(aws_env: str) -> None:

@@ -66,11 +66,12 @@ def synth(stack: str, out_dir: Path | None, project_dir: Path | None, fmt: str) 
     if fmt == "json":
         click.echo(json.dumps({"stack": stack, "out": str(target), **counts}))
     else:
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=True)
         console.print(build_tree(synthesis))
         console.print(
-            f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests "
-            f"and {counts['policies']} IAM documents to {target}"
+            f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests, "
+            f"{counts['policies']} IAM documents and {counts['hoop_objects']} hoop objects "
+            f"to {target}"
         )
         console.print(
             "[dim]This is the desired state of the stack, not a diff against the cloud.[/]"

@@ -10,6 +10,7 @@ from .gateway import (
     GatewayMasking,
     GatewaySettings,
 )
+from .hoop import HoopAuth, HoopSettings, ServiceAccountMapping
 from .identity import (
     CognitoSettings,
     Consumer,
@@ -21,6 +22,7 @@ from .identity import (
 )
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import EndpointPolicy, JitSettings, PolicySettings
 from .siem import (
     ExporterSettings,
     HttpDestination,
@@ -38,6 +40,7 @@ __all__ = [
     "Consumer",
     "CredentialPolicy",
     "Endpoint",
+    "EndpointPolicy",
     "EntraSettings",
     "ExporterSettings",
     "GatewayAgentSettings",
@@ -46,12 +49,17 @@ __all__ = [
     "GatewayMasking",
     "GatewaySettings",
     "Group",
+    "HoopAuth",
+    "HoopSettings",
     "HttpDestination",
     "IdentitySettings",
+    "JitSettings",
     "ModelServer",
+    "PolicySettings",
     "Resources",
     "Seconds",
     "Section",
+    "ServiceAccountMapping",
     "SiemSettings",
     "SplunkDestination",
     "StackConfig",

@@ -111,7 +111,10 @@ class GatewaySettings(Section):
     )
     database: GatewayDatabase
     masking: GatewayMasking = GatewayMasking()
-    agent_key: SecretStr = Field(description="HOOP_KEY of the agents (until the hoop provider).")
+    agent_key: SecretStr | None = Field(
+        default=None,
+        description="HOOP_KEY of the agents when zsp:hoop does not create the agent object.",
+    )
     agent: GatewayAgentSettings = GatewayAgentSettings()
 
     @model_validator(mode="after")

@@ -9,8 +9,10 @@ from pydantic import Field, model_validator
 from .base import Section
 from .endpoints import Endpoint
 from .gateway import GatewaySettings
+from .hoop import HoopSettings
 from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import PolicySettings
 from .siem import SiemSettings
 
 
@@ -25,6 +27,8 @@ class StackConfig(Section):
     endpoints: list[Endpoint] = Field(min_length=1)
     identity: IdentitySettings | None = None
     gateway: GatewaySettings | None = None
+    hoop: HoopSettings | None = None
+    policy: PolicySettings | None = None
     siem: SiemSettings | None = None
 
     @model_validator(mode="after")
@@ -34,6 +38,8 @@ class StackConfig(Section):
             if endpoint.name in seen:
                 raise ValueError(f"endpoint name {endpoint.name!r} is used twice")
             seen.add(endpoint.name)
+        if self.policy is not None and self.hoop is None:
+            raise ValueError("policy needs the hoop section (where to manage it)")
         return self
 
     @model_validator(mode="after")
@@ -45,12 +51,44 @@ class StackConfig(Section):
             raise ValueError("the gateway needs an IdP: add zsp:identity or zsp:gateway.idp")
         if self.identity is not None and self.gateway.idp is not None:
             raise ValueError("zsp:gateway.idp and zsp:identity both define the gateway's IdP")
+        if self.hoop is None and self.gateway.agent_key is None:
+            raise ValueError(
+                "the agents need a key: add zsp:hoop (creates it) or zsp:gateway.agentKey"
+            )
+        if self.hoop is not None and self.gateway.agent_key is not None:
+            raise ValueError("zsp:gateway.agentKey and zsp:hoop (which creates the agent) conflict")
+        expected = f"https://{self.gateway.api_host}"
+        if self.hoop is not None and str(self.hoop.api_url).rstrip("/") != expected:
+            raise ValueError(f"zsp:hoop.apiUrl must be {expected} (zsp:gateway.apiHost)")
         if self.identity is not None:
-            expected = f"https://{self.gateway.api_host}"
             if str(self.identity.gateway_api_url).rstrip("/") != expected:
                 raise ValueError(
                     f"zsp:identity.gatewayApiUrl must be {expected} (zsp:gateway.apiHost)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _groups_exist(self) -> StackConfig:
+        # A policy naming a group the IdP never issues grants nothing and reviews nothing.
+        if self.identity is None:
+            return self
+        known = {g.name for g in self.identity.groups}
+        used: set[str] = set()
+        if self.policy is not None:
+            used |= set(self.policy.access_groups)
+            used |= set(self.policy.jit.reviewer_groups if self.policy.jit else [])
+            for override in self.policy.endpoints:
+                used |= set(override.access_groups or [])
+                used |= set(override.jit.reviewer_groups if override.jit else [])
+        if self.hoop is not None:
+            for account in self.hoop.service_accounts:
+                used |= set(account.groups)
+        missing = sorted(used - known)
+        if missing:
+            raise ValueError(
+                f"groups {missing} are used by zsp:policy/zsp:hoop "
+                "but not defined in zsp:identity.groups"
+            )
         return self
 
     @model_validator(mode="after")

@@ -180,8 +180,12 @@ class HoopClient:
     ) -> Any:
         return self.request("GET", path, object_name=object_name, params=params)
 
-    def post(self, path: str, body: Any, *, object_name: str = "") -> Any:
-        return self.request("POST", path, object_name=object_name, json=body)
+    def post(
+        self, path: str, body: Any, *, object_name: str = "", retry_after_send: bool = True
+    ) -> Any:
+        return self.request(
+            "POST", path, object_name=object_name, json=body, retry_after_send=retry_after_send
+        )
 
     def put(self, path: str, body: Any, *, object_name: str = "") -> Any:
         return self.request("PUT", path, object_name=object_name, json=body)
@@ -206,7 +210,14 @@ class HoopClient:
         object_name: str = "",
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        retry_after_send: bool = True,
     ) -> Any:
+        """Send one API call with bounded retries.
+
+        ``retry_after_send=False`` is for calls whose answer cannot be obtained twice (creating an
+        agent returns its key once): only failures where the request never reached hoop
+        (connection refused, connect timeout) are retried; a read timeout or 5xx is raised.
+        """
         operation = f"{method} {path}"
         last: HoopError | None = None
         for attempt in range(self._max_attempts):
@@ -233,6 +244,9 @@ class HoopClient:
                     operation=operation,
                     object_name=object_name,
                 )
+                unsent = isinstance(err, httpx.ConnectError | httpx.ConnectTimeout)
+                if not retry_after_send and not unsent:
+                    raise last from None
                 continue
             if response.status_code >= 500:
                 message = self._message(response)
@@ -243,6 +257,8 @@ class HoopClient:
                     object_name=object_name,
                     hoop_message=message,
                 )
+                if not retry_after_send:
+                    raise last
                 continue
             if response.status_code >= 400:
                 raise self._client_error(response, operation, object_name)
