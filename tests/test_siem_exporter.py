@@ -327,3 +327,21 @@ def test_a_window_larger_than_the_offset_cap_is_paged_by_time(
     assert set(counts) == {event_uid("session", r["id"]) for r in records}
     assert max(counts.values()) == 1
     assert max(fake.offsets) <= 300 and fake.offsets.count(0) >= 4  # restarted below the cap
+
+
+def test_deployment_loop_survives_a_failed_run_and_stops_on_request(
+    hoop_api: HoopDouble, tmp_path: Path
+) -> None:
+    ids = _seed(hoop_api, 20, T0 + timedelta(minutes=5), timedelta(seconds=5))
+    hoop_api.fail_next(4, status=503, match="GET /sessions")  # the first run exhausts its retries
+    sink = MemorySink()
+    exporter = _exporter(hoop_api, sink, tmp_path / "cp.json", T0 + timedelta(hours=2))
+    reports = []
+
+    def on_report(report: Any) -> None:
+        reports.append(report)
+        exporter.stop()
+
+    exporter.run_forever(0.01, on_report)
+    assert len(reports) == 1 and reports[0].sessions == 20  # the second run, after the failure
+    assert set(sink.uids()) == _session_uids(ids)
