@@ -23,6 +23,12 @@ from .identity import (
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .policy import EndpointPolicy, JitSettings, PolicySettings
+from .siem import (
+    ExporterSettings,
+    HttpDestination,
+    SiemSettings,
+    SplunkDestination,
+)
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -36,6 +42,7 @@ __all__ = [
     "Endpoint",
     "EndpointPolicy",
     "EntraSettings",
+    "ExporterSettings",
     "GatewayAgentSettings",
     "GatewayDatabase",
     "GatewayIdp",
@@ -44,6 +51,7 @@ __all__ = [
     "Group",
     "HoopAuth",
     "HoopSettings",
+    "HttpDestination",
     "IdentitySettings",
     "JitSettings",
     "ModelServer",
@@ -52,6 +60,8 @@ __all__ = [
     "Seconds",
     "Section",
     "ServiceAccountMapping",
+    "SiemSettings",
+    "SplunkDestination",
     "StackConfig",
     "StackConfigError",
     "StackFile",

@@ -13,6 +13,7 @@ from .hoop import HoopSettings
 from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .policy import PolicySettings
+from .siem import SiemSettings
 
 
 class StackConfig(Section):
@@ -28,6 +29,7 @@ class StackConfig(Section):
     gateway: GatewaySettings | None = None
     hoop: HoopSettings | None = None
     policy: PolicySettings | None = None
+    siem: SiemSettings | None = None
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
