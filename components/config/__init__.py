@@ -5,6 +5,7 @@ from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
+from .policy import EnforcementLevel, PolicyException, PolicySettings
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -13,8 +14,11 @@ __all__ = [
     "AwsSettings",
     "ClusterSettings",
     "CredentialPolicy",
+    "EnforcementLevel",
     "Endpoint",
     "ModelServer",
+    "PolicyException",
+    "PolicySettings",
     "Resources",
     "Section",
     "Seconds",

@@ -1,0 +1,136 @@
+"""ZSP004: every in-cluster model is selected by a NetworkPolicy that admits only the hoop agent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .kube import NAMESPACE_NAME_LABEL, NETWORK_POLICY, Workload, namespace_of, workloads
+from .model import ConfigRef, ResourceView, Rule, RuleContext, Severity, StackView, Violation
+from .values import as_list, path, selector_is_empty, selector_matches, strings
+
+
+def _policy_types(policy: ResourceView) -> list[str]:
+    declared = strings(path(policy.inputs, "spec", "policyTypes"))
+    if declared:
+        return declared
+    # Kubernetes default: Ingress always, Egress only when egress rules are present.
+    return ["Ingress", "Egress"] if path(policy.inputs, "spec", "egress") else ["Ingress"]
+
+
+def _peer_namespaces(peer: Mapping[str, Any], policy_ns: str) -> set[str] | None:
+    """Namespaces a peer's pods may live in; None means any namespace (or one we cannot name)."""
+    selector = peer.get("namespaceSelector")
+    if selector is None:
+        return {policy_ns}
+    if not isinstance(selector, Mapping) or selector_is_empty(selector):
+        return None
+    names: set[str] = set()
+    match_labels = selector.get("matchLabels") or {}
+    if isinstance(match_labels, Mapping) and NAMESPACE_NAME_LABEL in match_labels:
+        names.add(str(match_labels[NAMESPACE_NAME_LABEL]))
+    for expr in as_list(selector.get("matchExpressions")):
+        if isinstance(expr, Mapping) and expr.get("key") == NAMESPACE_NAME_LABEL:
+            if expr.get("operator") == "In":
+                names.update(strings(expr.get("values")))
+    return names or None
+
+
+def _peer_problem(peer: Any, policy_ns: str, pods: list[Workload]) -> str | None:
+    """Why this ``from`` peer admits more than the agent, or None when it admits only the agent."""
+    if not isinstance(peer, Mapping):
+        return "has a malformed peer"
+    if peer.get("ipBlock") is not None:
+        return "admits an ipBlock (traffic that does not come from the agent pods)"
+    pod_selector = peer.get("podSelector")
+    if pod_selector is None or selector_is_empty(pod_selector):
+        return "admits every pod of the selected namespaces (no podSelector)"
+    namespaces = _peer_namespaces(peer, policy_ns)
+    if namespaces is None:
+        return "admits matching pods from any namespace (namespaceSelector is not pinned by name)"
+    selected = [
+        w
+        for w in pods
+        if w.namespace in namespaces and selector_matches(pod_selector, w.pod_labels)
+    ]
+    if not any(w.is_hoop_agent for w in selected):
+        return "selects no hoop agent pods"
+    others = [w.resource.name for w in selected if not w.is_hoop_agent]
+    if others:
+        return f"also selects non-agent workloads {sorted(others)}"
+    return None
+
+
+class EndpointIsolated(Rule):
+    id = "ZSP004"
+    slug = "endpoint-isolated"
+    title = "Model endpoints admit only the hoop agent"
+    severity = Severity.CRITICAL
+    rationale = (
+        "If a model pod accepts traffic from anything but the agent, callers can bypass the "
+        "gateway and every control it enforces."
+    )
+    remediation = (
+        "Select the model's podLabels with a NetworkPolicy (policyTypes [Ingress]) whose only "
+        "ingress peer is the agent's podSelector (plus a namespaceSelector on "
+        "kubernetes.io/metadata.name when the agent runs elsewhere)."
+    )
+
+    def check_stack(self, stack: StackView, ctx: RuleContext) -> Iterable[Violation]:
+        pods = workloads(stack)
+        policies = stack.of_type(NETWORK_POLICY)
+        for index, endpoint in enumerate(stack.config.endpoints):
+            server = endpoint.server
+            if endpoint.kind != "in-cluster" or server is None:
+                continue
+            labels = dict(server.pod_labels)
+            # Selectors see the deployed model's full pod labels (when the stack deploys it).
+            model = [
+                w
+                for w in pods
+                if w.namespace == server.namespace
+                and not w.is_hoop_agent
+                and all(w.pod_labels.get(k) == v for k, v in labels.items())
+            ]
+            subject: ResourceView | ConfigRef = (
+                model[0].resource if model else ConfigRef(f"zsp:endpoints[{index}].server")
+            )
+            pod_label_sets = [w.pod_labels for w in model] or [labels]
+            covering = [
+                p
+                for p in policies
+                if namespace_of(p) == server.namespace
+                and "Ingress" in _policy_types(p)
+                and any(
+                    selector_matches(path(p.inputs, "spec", "podSelector"), ls)
+                    for ls in pod_label_sets
+                )
+            ]
+            if not covering:
+                yield Violation(
+                    subject,
+                    f"endpoint {endpoint.name}: no Ingress NetworkPolicy in namespace "
+                    f"{server.namespace} selects its pods {labels}; they accept any traffic",
+                )
+                continue
+            for policy in covering:
+                for problem in self._policy_problems(policy, server.namespace, pods):
+                    yield Violation(policy, f"endpoint {endpoint.name}: {problem}")
+
+    def _policy_problems(
+        self, policy: ResourceView, namespace: str, pods: list[Workload]
+    ) -> Iterable[str]:
+        rules = as_list(path(policy.inputs, "spec", "ingress"))
+        for index, rule in enumerate(rules):
+            where = f"{policy.name} ingress[{index}]"
+            peers = as_list(rule.get("from")) if isinstance(rule, Mapping) else []
+            if not peers:
+                yield f"{where} has no 'from': it admits every source"
+                continue
+            for peer in peers:
+                problem = _peer_problem(peer, namespace, pods)
+                if problem:
+                    yield f"{where} {problem}"
+
+
+RULE = EndpointIsolated()

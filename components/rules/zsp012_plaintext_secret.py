@@ -1,0 +1,112 @@
+"""ZSP012: no plaintext secret-looking value in any resource input or in stack config."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from .detect import Detector, default_detector
+from .model import (
+    REDACTED,
+    ConfigRef,
+    ResourceView,
+    Rule,
+    RuleContext,
+    Severity,
+    StackView,
+    Violation,
+)
+from .values import is_opaque, leaves
+
+K8S_SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a type token
+SECRET_FIELDS = ("data", "stringData")
+
+
+def _config_leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
+    """Every config value with its ``zsp:section.key`` path, SecretStr kept as such."""
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            alias = info.alias or name
+            child = f"{key}.{alias}" if key else (alias if ":" in alias else f"zsp:{alias}")
+            yield from _config_leaves(getattr(value, name), child)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _config_leaves(item, f"{key}[{index}]")
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            yield from _config_leaves(item, f"{key}.{k}")
+    else:
+        yield key, value
+
+
+class NoPlaintextSecret(Rule):
+    id = "ZSP012"
+    slug = "no-plaintext-secret"
+    title = "No plaintext secrets in resource inputs or stack config"
+    severity = Severity.CRITICAL
+    rationale = (
+        "A key in a resource input or a plain config value lands in Pulumi state, plan output and "
+        "git: a standing credential copied to everyone who can read them."
+    )
+    remediation = (
+        "Store the value with `pulumi config set --secret` (or in Secrets Manager via zsp migrate) "
+        "and pass it as a secret Output or an _aws:<secret>:<key> reference."
+    )
+
+    def __init__(self, detector: Detector | None = None) -> None:
+        self._detector = detector
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            self._detector = default_detector()
+        return self._detector
+
+    def _hits(self, text: str) -> list[str]:
+        return sorted({m.rule for m in self.detector(text)})
+
+    def check_resource(self, resource: ResourceView, ctx: RuleContext) -> Iterable[Violation]:
+        is_k8s_secret = resource.type == K8S_SECRET
+        for key_path, value in leaves(resource.inputs):
+            if not isinstance(value, str) or is_opaque(value) or not value:
+                continue
+            top = key_path.split(".", 1)[0].split("[", 1)[0]
+            if is_k8s_secret and top in SECRET_FIELDS and not resource.secrets_redacted:
+                # The engine decrypted these for the analyzer; the provider stores them as secrets.
+                continue
+            text = value
+            if is_k8s_secret and top == "data":
+                try:
+                    text = base64.b64decode(value, validate=True).decode("utf-8", "replace")
+                except (binascii.Error, ValueError):
+                    text = value
+            hits = self._hits(text)
+            if hits:
+                yield Violation(
+                    resource,
+                    f"input {key_path} holds a plaintext secret-looking value ({', '.join(hits)})",
+                )
+
+    def check_stack(self, stack: StackView, ctx: RuleContext) -> Iterable[Violation]:
+        for key, value in _config_leaves(ctx.config, ""):
+            if isinstance(value, SecretStr):
+                if stack.secrets_redacted and value.get_secret_value() not in ("", REDACTED):
+                    yield Violation(
+                        ConfigRef(key),
+                        "secret config value written in plaintext; use pulumi config set --secret",
+                    )
+                continue
+            if isinstance(value, str) and value:
+                hits = self._hits(value)
+                if hits:
+                    yield Violation(
+                        ConfigRef(key),
+                        f"config value looks like a secret ({', '.join(hits)}) but is not secure",
+                    )
+
+
+RULE = NoPlaintextSecret()
