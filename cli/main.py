@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 import click
 
 from . import exit_codes
@@ -60,4 +61,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

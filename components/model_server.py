@@ -15,6 +15,8 @@ import pulumi_kubernetes as k8s
 from .config import Endpoint
 from .k8s import labels, restricted_container_security, restricted_pod_security
 
+SCRATCH = "/tmp"  # noqa: S108 - a pod-private emptyDir, the only writable path
+
 
 @dataclass(frozen=True)
 class ModelServerArgs:
@@ -81,10 +83,8 @@ class ModelServer(pulumi.ComponentResource):
                                     )
                                 ],
                                 env=[
-                                    k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp"),
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="HF_HOME", value="/models/.cache"
-                                    ),
+                                    k8s.core.v1.EnvVarArgs(name="HOME", value=SCRATCH),
+                                    k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models/.cache"),
                                 ],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     limits=limits, requests=requests
@@ -99,8 +99,10 @@ class ModelServer(pulumi.ComponentResource):
                                 ),
                                 security_context=restricted_container_security(),
                                 volume_mounts=[
-                                    k8s.core.v1.VolumeMountArgs(name="models", mount_path="/models"),
-                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                    k8s.core.v1.VolumeMountArgs(
+                                        name="models", mount_path="/models"
+                                    ),
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=SCRATCH),
                                 ],
                             )
                         ],

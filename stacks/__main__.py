@@ -9,7 +9,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-
 from zsp.components.config import StackConfig, StackConfigError, stack_config_from_pulumi
 from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.model_server import ModelServer, ModelServerArgs
@@ -52,7 +51,10 @@ def main() -> None:
             f"ns-{name}",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name,
-                labels={**restricted_namespace_labels(), "app.kubernetes.io/managed-by": MANAGED_BY},
+                labels={
+                    **restricted_namespace_labels(),
+                    "app.kubernetes.io/managed-by": MANAGED_BY,
+                },
             ),
             opts=pulumi.ResourceOptions(provider=k8s_provider),
         )
@@ -73,7 +75,10 @@ def main() -> None:
 
     pulumi.export(
         "endpoints",
-        {e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url} for e in config.endpoints},
+        {
+            e.name: {"kind": e.kind, "api": e.api, "upstream": e.upstream_url}
+            for e in config.endpoints
+        },
     )
 
 

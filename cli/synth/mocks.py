@@ -32,7 +32,9 @@ _ARN_SHAPES: dict[str, str] = {
     ),
     "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{uuid}",
     "aws:kms/alias:Alias": "arn:aws:kms:{region}:{account}:{name}",
-    "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-{suffix}",
+    "aws:secretsmanager/secret:Secret": (
+        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-{suffix}"
+    ),
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
     "aws:s3/bucketV2:BucketV2": "arn:aws:s3:::{name}",
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
@@ -40,7 +42,9 @@ _ARN_SHAPES: dict[str, str] = {
         "arn:aws:firehose:{region}:{account}:deliverystream/{name}"
     ),
     "aws:rds/instance:Instance": "arn:aws:rds:{region}:{account}:db:{name}",
-    "aws:cognito/userPool:UserPool": "arn:aws:cognito-idp:{region}:{account}:userpool/{region}_{short}",
+    "aws:cognito/userPool:UserPool": (
+        "arn:aws:cognito-idp:{region}:{account}:userpool/{region}_{short}"
+    ),
 }
 
 
@@ -147,13 +151,13 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn: str | None = None
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         # The mock monitor drops outputs; the stack's exports are worth keeping for the report.
         if request.urn == self.stack_urn:
             self.stack_outputs = struct_to_plain(request.outputs)
         return super().RegisterResourceOutputs(request)
 
-    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:  # noqa: N802
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn

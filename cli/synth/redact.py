@@ -10,18 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-
 from zsp.components.config import REDACTED
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - wire signature, not a secret
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INTERNAL_KEYS = frozenset({"__provider", "__defaults"})
-"""Dynamic providers ship a pickled copy of themselves as ``__provider``; it is code, not desired state."""
+"""Dynamic providers send a pickled copy of themselves as ``__provider``: code, not state."""
 
 
 def plain(value: Any) -> Any:

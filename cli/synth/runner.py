@@ -21,7 +21,6 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
-
 from zsp.components.config import StackConfig, StackConfigError, read_stack_file
 
 from .mocks import RecordingMonitor, SynthMocks
@@ -111,10 +110,12 @@ def synthesize(project_dir: Path, stack: str) -> tuple[Synthesis, StackConfig]:
         loop.close()
         asyncio.set_event_loop(None)
         runtime_settings.reset_options()
-        # set_mocks makes a root stack of its own; run_in_stack below makes the one the program uses.
+        # set_mocks makes a root stack of its own; run_in_stack makes the one the program uses.
     runtime_settings.ROOT.set(None)
     runtime_config.set_all_config({}, [])
 
     resources = [r for r in monitor.recorded if r.type != STACK_TYPE]
     resources.sort(key=lambda r: r.urn)
-    return Synthesis(project=PROJECT, stack=stack, resources=resources, outputs=monitor.stack_outputs), config
+    return Synthesis(
+        project=PROJECT, stack=stack, resources=resources, outputs=monitor.stack_outputs
+    ), config

@@ -18,8 +18,12 @@ def _count(synthesis: Synthesis, urn: str) -> int:
     return len(children) + sum(_count(synthesis, c.urn) for c in children if not c.custom)
 
 
-def build_tree(synthesis: Synthesis, stack_urn: str | None = None) -> Tree:
-    """A rich tree: stack → components (recursively) → ``N × type`` lines for custom resources."""
+def build_tree(synthesis: Synthesis, stack_urn: str | None = None, max_per_type: int = 12) -> Tree:
+    """A rich tree: stack → components (recursively) → ``N × type`` lines for custom resources.
+
+    Beyond ``max_per_type`` sibling components of one type, the rest are summarised in one line so
+    a 500-endpoint stack still fits a review; ``resources.json`` has every one of them.
+    """
     root = Tree(
         f"[bold]stack {synthesis.stack}[/] — desired state, not a diff against the cloud "
         f"({len(synthesis.resources)} resources)"
@@ -32,8 +36,15 @@ def build_tree(synthesis: Synthesis, stack_urn: str | None = None) -> Tree:
 
     def add(node: Tree, parent: str | None) -> None:
         children = [r for r in synthesis.resources if r.parent == parent]
-        for component in sorted((c for c in children if not c.custom), key=lambda c: c.urn):
-            add(node.add(_label(component, _count(synthesis, component.urn))), component.urn)
+        shown: Counter[str] = Counter()
+        components = sorted((c for c in children if not c.custom), key=lambda c: c.urn)
+        for component in components:
+            shown[component.type] += 1
+            if shown[component.type] <= max_per_type:
+                add(node.add(_label(component, _count(synthesis, component.urn))), component.urn)
+        for type_token, n in sorted(shown.items()):
+            if n > max_per_type:
+                node.add(f"[dim]… and {n - max_per_type} more {type_token}[/]")
         leaves = Counter(c.type for c in children if c.custom)
         for type_token, n in sorted(leaves.items()):
             node.add(f"{n} × {type_token}")

@@ -1,6 +1,6 @@
-"""Typed stack configuration (``stacks/Pulumi.<env>.yaml``) shared by the stack program and the CLI."""
+"""Typed stack configuration (``stacks/Pulumi.<env>.yaml``), shared by the program and the CLI."""
 
-from .base import REDACTED, Section, Seconds, parse_duration
+from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
 from .loader import parse_stack_config, stack_config_from_pulumi
@@ -20,8 +20,8 @@ __all__ = [
     "PolicyException",
     "PolicySettings",
     "Resources",
-    "Section",
     "Seconds",
+    "Section",
     "StackConfig",
     "StackConfigError",
     "StackFile",

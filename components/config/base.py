@@ -1,7 +1,7 @@
 """Shared base for every stack-config section.
 
-Pulumi stack files use camelCase keys (``zsp:gateway: {apiHost: ...}``) while the components use
-snake_case attributes; one alias generator keeps both worlds honest. ``extra="forbid"`` is what turns
+Pulumi stack files use camelCase keys (``zsp:gateway: {apiHost: ...}``) while components use
+snake_case attributes; one alias generator serves both. ``extra="forbid"`` is what turns
 a typo in ``stacks/Pulumi.<env>.yaml`` into an error instead of a silently ignored setting.
 """
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 REDACTED = "[redacted]"
-"""What a secure config value reads as under ``zsp synth``: the real value never enters the process."""
+"""What a secure config value reads as under ``zsp synth``: the value never enters the process."""
 
 
 class Section(BaseModel):

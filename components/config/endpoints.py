@@ -26,7 +26,7 @@ ApiStyle = Literal[
     "mistral",
     "generic",
 ]
-"""The request/response dialect the endpoint speaks; it decides SDK variables and guardrail paths."""
+"""The dialect the endpoint speaks; it decides SDK variables and guardrail paths."""
 
 Risk = Literal["low", "medium", "high"]
 
@@ -64,7 +64,9 @@ class ModelServer(Section):
                 raise ValueError("image and model are required when deploy is true")
             tag = self.image.rsplit("/", 1)[-1]
             if "@sha256:" not in self.image and (":" not in tag or tag.endswith(":latest")):
-                raise ValueError(f"image {self.image!r} must be pinned by tag or digest, not latest")
+                raise ValueError(
+                    f"image {self.image!r} must be pinned by tag or digest, not latest"
+                )
         return self
 
 

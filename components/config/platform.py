@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, HttpUrl, model_validator
 
-from .base import Section, Seconds
+from .base import Seconds, Section
 
 
 class AwsSettings(Section):
@@ -15,7 +15,7 @@ class AwsSettings(Section):
 
 
 class ClusterSettings(Section):
-    """The EKS (or any conformant) cluster that runs the gateway, the agent and in-cluster models."""
+    """The EKS (or conformant) cluster that runs the gateway, the agent and in-cluster models."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
     kube_context: str | None = None
@@ -37,7 +37,5 @@ class CredentialPolicy(Section):
     @model_validator(mode="after")
     def _ordered(self) -> CredentialPolicy:
         if self.default_ttl > self.max_ttl:
-            raise ValueError(
-                f"defaultTtl ({self.default_ttl}s) exceeds maxTtl ({self.max_ttl}s)"
-            )
+            raise ValueError(f"defaultTtl ({self.default_ttl}s) exceeds maxTtl ({self.max_ttl}s)")
         return self

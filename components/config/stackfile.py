@@ -1,7 +1,7 @@
 """Read ``stacks/Pulumi.<env>.yaml`` without the Pulumi engine, for ``zsp synth`` and the CLI.
 
-Secure values (``{secure: v1:...}``) are replaced by a marker *before* anything else sees them: synth
-never decrypts, so the ciphertext and the plaintext both stay out of every artifact it writes.
+Secure values (``{secure: v1:...}``) are replaced by a marker *before* anything else sees them;
+synth never decrypts, so the ciphertext and the plaintext both stay out of every artifact it writes.
 Line numbers are kept so a config error points at the line to fix.
 """
 
@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .base import REDACTED
 from .errors import StackConfigError
-from .loader import KeyPath, NAMESPACE, parse_stack_config
+from .loader import NAMESPACE, KeyPath, parse_stack_config
 from .stack import StackConfig
 
 
