@@ -9,6 +9,7 @@ id to a mutation that must make exactly that rule fail, naming the expected reso
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,8 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi_policy import (
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import PolicyCustomTimeouts
+from pulumi_policy.proxy import unknown_checking_proxy
 from zsp.components.config import StackConfig, parse_stack_config, read_stack_file
-from zsp.components.rules import ResourceView
+from zsp.components.rules import RULES, ResourceView, Rule
+from zsp.components.rules.crossguard import build_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = {"dev": "111122223333", "prod": "444455556666"}
@@ -25,7 +38,72 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 AGENT_LABELS = {"app.kubernetes.io/name": "hoop-agent", "app.kubernetes.io/instance": "agent"}
 AGENT_ROLE = "arn:aws:iam::{account}:role/zsp-hoop-agent"
 GITHUB = "token.actions.githubusercontent.com"
+TODAY = datetime.date(2026, 11, 29)
 OPENAI_KEY = "sk-proj-" + "Q3vT8mZx2Lr9Wk4Yb7Nf1Hc6Jp0Gs5Ud" + "Aa9Bb8Cc7Dd6Ee5"
+
+
+# --- CrossGuard harness: what the analyzer would hand to our policies --------------------------
+
+
+def _opts(parent: str | None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+def _provider(resource: ResourceView) -> PolicyProviderResource | None:
+    if not resource.custom:
+        return None
+    package = resource.type.split(":", 1)[0]
+    return PolicyProviderResource(
+        f"pulumi:providers:{package}",
+        {},
+        f"urn:pulumi:x::zsp::pulumi:providers:{package}::default",
+        "default",
+    )
+
+
+def crossguard_run(
+    resources: list[ResourceView], config: StackConfig, rules: list[Rule] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(policy name, message, urn) of every violation the pack would report."""
+    policies = build_policies(config, today=lambda: TODAY, rules=rules or list(RULES))
+    reported: list[tuple[str, str, str | None]] = []
+    for policy in policies:
+
+        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
+            reported.append((name, message, urn))
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in resources:
+                args = ResourceValidationArgs(
+                    r.type,
+                    unknown_checking_proxy(json.loads(json.dumps(dict(r.inputs)))),
+                    r.urn,
+                    r.name,
+                    _opts(r.parent),
+                    _provider(r),
+                )
+                policy.validate(args, report)
+        else:
+            assert isinstance(policy, StackValidationPolicy)
+            by_urn: dict[str, PolicyResource] = {}
+            for r in resources:
+                by_urn[r.urn] = PolicyResource(
+                    r.type,
+                    unknown_checking_proxy(json.loads(json.dumps(dict(r.inputs)))),
+                    r.urn,
+                    r.name,
+                    _opts(r.parent),
+                    _provider(r),
+                    None,
+                    [],
+                    {},
+                )
+            for r in resources:
+                pr = by_urn[r.urn]
+                pr.parent = by_urn.get(r.parent) if r.parent else None
+                pr.dependencies = [by_urn[d] for d in r.dependencies if d in by_urn]
+            policy.validate(StackValidationArgs(list(by_urn.values())), report)
+    return reported
 
 
 def load_config(stack: str, policy: dict[str, Any] | None = None, **changes: Any) -> StackConfig:

@@ -5,7 +5,6 @@ library and through the CrossGuard wrappers (validate functions called with cons
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -15,93 +14,20 @@ from fixtures_policy import (
     ACCOUNT,
     BREAKS,
     OPENAI_KEY,
+    TODAY,
     Break,
     Builder,
     compliant,
+    crossguard_run,
     github_trust,
     load_config,
 )
-from pulumi_policy import (
-    PolicyProviderResource,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-from pulumi_policy.policy import PolicyCustomTimeouts
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from zsp.components.config import StackConfig
-from zsp.components.rules import BY_ID, RULES, ResourceView, Rule, evaluate
+from zsp.components.rules import BY_ID, RULES, ResourceView, evaluate
 from zsp.components.rules.crossguard import build_policies, plain
 
-TODAY = datetime.date(2026, 11, 29)
 RULES_DIR = Path(__file__).resolve().parent.parent / "components" / "rules"
-
-
-# --- CrossGuard harness: what the analyzer would hand to our policies --------------------------
-
-
-def _opts(parent: str | None) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
-
-
-def _provider(resource: ResourceView) -> PolicyProviderResource | None:
-    if not resource.custom:
-        return None
-    package = resource.type.split(":", 1)[0]
-    return PolicyProviderResource(
-        f"pulumi:providers:{package}",
-        {},
-        f"urn:pulumi:x::zsp::pulumi:providers:{package}::default",
-        "default",
-    )
-
-
-def crossguard_run(
-    resources: list[ResourceView], config: StackConfig, rules: list[Rule] | None = None
-) -> list[tuple[str, str, str | None]]:
-    """(policy name, message, urn) of every violation the pack would report."""
-    policies = build_policies(config, today=lambda: TODAY, rules=rules or list(RULES))
-    reported: list[tuple[str, str, str | None]] = []
-    for policy in policies:
-
-        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
-            reported.append((name, message, urn))
-
-        if isinstance(policy, ResourceValidationPolicy):
-            for r in resources:
-                args = ResourceValidationArgs(
-                    r.type,
-                    unknown_checking_proxy(json.loads(json.dumps(dict(r.inputs)))),
-                    r.urn,
-                    r.name,
-                    _opts(r.parent),
-                    _provider(r),
-                )
-                policy.validate(args, report)
-        else:
-            assert isinstance(policy, StackValidationPolicy)
-            by_urn: dict[str, PolicyResource] = {}
-            for r in resources:
-                by_urn[r.urn] = PolicyResource(
-                    r.type,
-                    unknown_checking_proxy(json.loads(json.dumps(dict(r.inputs)))),
-                    r.urn,
-                    r.name,
-                    _opts(r.parent),
-                    _provider(r),
-                    None,
-                    [],
-                    {},
-                )
-            for r in resources:
-                pr = by_urn[r.urn]
-                pr.parent = by_urn.get(r.parent) if r.parent else None
-                pr.dependencies = [by_urn[d] for d in r.dependencies if d in by_urn]
-            policy.validate(StackValidationArgs(list(by_urn.values())), report)
-    return reported
 
 
 # --- the rule set itself -------------------------------------------------------------------------
