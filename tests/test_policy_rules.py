@@ -504,3 +504,59 @@ def test_unknown_trust_policy_during_preview_is_not_judged() -> None:
         "aws:iam/role:Role", "pending", {"assumeRolePolicy": UNKNOWN_STRING_VALUE}
     )
     assert crossguard_run([role], config, rules=[BY_ID["ZSP001"]]) == []
+
+
+def test_security_group_variant_admits_only_referenced_groups() -> None:
+    config = load_config("prod")
+    b = Builder("prod")
+    group = b.res(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "ec2-model-sg",
+        {
+            "name": "zsp-endpoint-ec2-model",
+            "vpcId": "vpc-0f1e2d3c4b5a69788",
+            "tags": {"zsp:endpoint": "ec2-model"},
+        },
+    )
+    from_agent = b.res(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "ec2-model-from-agent",
+        {
+            "securityGroupId": "sg-0aaa",
+            "referencedSecurityGroupId": "sg-0agent",
+            "ipProtocol": "tcp",
+            "fromPort": 8000,
+            "toPort": 8000,
+        },
+        deps=(group,),
+    )
+    from_vpc = b.res(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "ec2-model-from-vpc",
+        {
+            "securityGroupId": "sg-0aaa",
+            "cidrIpv4": "10.0.0.0/8",
+            "ipProtocol": "tcp",
+            "fromPort": 8000,
+            "toPort": 8000,
+        },
+        deps=(group,),
+    )
+    rule = BY_ID["ZSP004"]
+    ok = evaluate(
+        [*compliant(config), group, from_agent], config, "prod", today=TODAY, rules=[rule]
+    )
+    assert ok.findings == []
+    bad = evaluate(
+        [*compliant(config), group, from_agent, from_vpc], config, "prod", today=TODAY, rules=[rule]
+    )
+    assert [(f.resource, f.message) for f in bad.findings] == [
+        (
+            "ec2-model-sg",
+            "endpoint ec2-model: ingress rule ec2-model-from-vpc admits address ranges, not only the agent's group",
+        )
+    ]
+    reported = crossguard_run(
+        [*compliant(config), group, from_agent, from_vpc], config, rules=[rule]
+    )
+    assert [(n, urn) for n, _, urn in reported] == [("ZSP004-endpoint-isolated", group.urn)]

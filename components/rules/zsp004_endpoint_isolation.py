@@ -61,6 +61,42 @@ def _peer_problem(peer: Any, policy_ns: str, pods: list[Workload]) -> str | None
     return None
 
 
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+ENDPOINT_TAG = "zsp:endpoint"
+_OPEN_SOURCES = (
+    "cidrIpv4",
+    "cidrIpv6",
+    "prefixListId",
+    "cidrBlocks",
+    "ipv6CidrBlocks",
+    "prefixListIds",
+)
+
+
+def _security_group_problems(group: ResourceView, stack: StackView) -> Iterable[str]:
+    """The security-group variant: ingress only from referenced security groups (the agent's)."""
+    for index, inline in enumerate(as_list(group.inputs.get("ingress"))):
+        if isinstance(inline, Mapping) and (
+            any(inline.get(k) for k in _OPEN_SOURCES) or inline.get("self")
+        ):
+            yield f"inline ingress[{index}] admits address ranges, not only the agent's group"
+    group_ids = {str(v) for v in (group.inputs.get("id"), group.inputs.get("arn")) if v}
+    for rule in stack.of_type(INGRESS_RULE, LEGACY_RULE):
+        attached = (
+            group.urn in rule.dependencies or str(rule.inputs.get("securityGroupId")) in group_ids
+        )
+        if not attached or (rule.type == LEGACY_RULE and rule.inputs.get("type") != "ingress"):
+            continue
+        if any(rule.inputs.get(k) for k in _OPEN_SOURCES) or rule.inputs.get("self"):
+            yield f"ingress rule {rule.name} admits address ranges, not only the agent's group"
+        elif not (
+            rule.inputs.get("referencedSecurityGroupId") or rule.inputs.get("sourceSecurityGroupId")
+        ):
+            yield f"ingress rule {rule.name} names no source security group"
+
+
 class EndpointIsolated(Rule):
     id = "ZSP004"
     slug = "endpoint-isolated"
@@ -73,7 +109,8 @@ class EndpointIsolated(Rule):
     remediation = (
         "Select the model's podLabels with a NetworkPolicy (policyTypes [Ingress]) whose only "
         "ingress peer is the agent's podSelector (plus a namespaceSelector on "
-        "kubernetes.io/metadata.name when the agent runs elsewhere)."
+        "kubernetes.io/metadata.name when the agent runs elsewhere); outside Kubernetes, a "
+        "security group tagged zsp:endpoint with ingress only from the agent's security group."
     )
 
     def check_stack(self, stack: StackView, ctx: RuleContext) -> Iterable[Violation]:
@@ -116,6 +153,11 @@ class EndpointIsolated(Rule):
             for policy in covering:
                 for problem in self._policy_problems(policy, server.namespace, pods):
                     yield Violation(policy, f"endpoint {endpoint.name}: {problem}")
+        for group in stack.of_type(SECURITY_GROUP):
+            endpoint_name = group.tags.get(ENDPOINT_TAG)
+            if endpoint_name:
+                for problem in _security_group_problems(group, stack):
+                    yield Violation(group, f"endpoint {endpoint_name}: {problem}")
 
     def _policy_problems(
         self, policy: ResourceView, namespace: str, pods: list[Workload]
