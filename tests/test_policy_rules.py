@@ -553,7 +553,8 @@ def test_security_group_variant_admits_only_referenced_groups() -> None:
     assert [(f.resource, f.message) for f in bad.findings] == [
         (
             "ec2-model-sg",
-            "endpoint ec2-model: ingress rule ec2-model-from-vpc admits address ranges, not only the agent's group",
+            "endpoint ec2-model: ingress rule ec2-model-from-vpc admits address ranges, "
+            "not only the agent's group",
         )
     ]
     reported = crossguard_run(
