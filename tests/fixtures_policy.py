@@ -34,7 +34,13 @@ from zsp.components.rules.crossguard import build_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = {"dev": "111122223333", "prod": "444455556666"}
-DYNAMIC = "pulumi-python:dynamic:Resource"
+HOOP_TYPES = {
+    "hoop:connection": "Connection",
+    "hoop:plugin-binding": "PluginBinding",
+    "hoop:guardrail": "Guardrail",
+    "hoop:datamasking-rule": "DataMaskingRule",
+    "hoop:access-request-rule": "AccessRequestRule",
+}
 AGENT_LABELS = {"app.kubernetes.io/name": "hoop-agent", "app.kubernetes.io/instance": "agent"}
 AGENT_ROLE = "arn:aws:iam::{account}:role/zsp-hoop-agent"
 GITHUB = "token.actions.githubusercontent.com"
@@ -310,7 +316,9 @@ class Builder:
     def hoop(
         self, kind: str, name: str, deps: tuple[ResourceView, ...] = (), **inputs: Any
     ) -> ResourceView:
-        return self.res(DYNAMIC, name, {"kind": kind, "name": name, **inputs}, deps=deps)
+        type_token = f"pulumi-python:dynamic/hoop:{HOOP_TYPES[kind]}"
+        auth = {"api_url": "https://hoop.example.com/api", "auth": "[redacted]", "transport": {}}
+        return self.res(type_token, name, {"kind": kind, **auth, "name": name, **inputs}, deps=deps)
 
 
 def github_trust(
@@ -408,16 +416,35 @@ def compliant(config: StackConfig) -> list[ResourceView]:
     out.append(key)
     key_arn = f"arn:aws:kms:eu-west-1:{account}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
     for endpoint in config.endpoints:
-        conn = b.hoop("hoop:connection", endpoint.name, type="httpproxy", subtype="httpproxy")
+        conn = b.hoop(
+            "hoop:connection",
+            endpoint.name,
+            agent_id="agent-id",
+            remote_url=endpoint.upstream_url,
+            headers={"HEADER_AUTHORIZATION": f"_aws:zsp/{stack}/upstream/{endpoint.name}:api_key"},
+            reviewers=[],
+            connection_id=None,
+        )
         out.append(conn)
-        out.append(b.hoop("hoop:plugin", f"{endpoint.name}-audit", deps=(conn,), plugin="audit"))
+        binding = {"connection_id": f"{endpoint.name}-id", "connection_name": endpoint.name}
         out.append(
             b.hoop(
-                "hoop:plugin",
+                "hoop:plugin-binding",
+                f"{endpoint.name}-audit",
+                deps=(conn,),
+                plugin="audit",
+                config=[],
+                **binding,
+            )
+        )
+        out.append(
+            b.hoop(
+                "hoop:plugin-binding",
                 f"{endpoint.name}-access",
                 deps=(conn,),
                 plugin="access_control",
-                connections=[{"name": endpoint.name, "config": ["ai-consumers"]}],
+                config=["ai-consumers"],
+                **binding,
             )
         )
         out.append(

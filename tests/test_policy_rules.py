@@ -561,3 +561,29 @@ def test_security_group_variant_admits_only_referenced_groups() -> None:
         [*compliant(config), group, from_agent, from_vpc], config, rules=[rule]
     )
     assert [(n, urn) for n, _, urn in reported] == [("ZSP004-endpoint-isolated", group.urn)]
+
+
+def test_hoop_api_credentials_decrypted_for_the_analyzer_are_not_flagged() -> None:
+    config = load_config("dev")
+    connection = Builder("dev").hoop(
+        "hoop:connection", "openai", remote_url="https://api.openai.com"
+    )
+    decrypted = ResourceView(
+        connection.type,
+        connection.name,
+        connection.urn,
+        {**connection.inputs, "auth": {"mode": "token", "token": OPENAI_KEY}},
+    )
+    assert crossguard_run([decrypted], config, rules=[BY_ID["ZSP012"]]) == []
+    # a key in any other hoop input is plaintext (headers must be _aws:<secret>:<key> references)
+    leaked = ResourceView(
+        connection.type,
+        connection.name,
+        connection.urn,
+        {**connection.inputs, "headers": {"HEADER_AUTHORIZATION": f"Bearer {OPENAI_KEY}"}},
+    )
+    reported = crossguard_run([leaked], config, rules=[BY_ID["ZSP012"]])
+    assert [m for _, m, _ in reported] == [
+        "[ZSP012] openai: input headers.HEADER_AUTHORIZATION holds a plaintext "
+        "secret-looking value (openai-project-key)"
+    ]

@@ -1,4 +1,5 @@
-"""Reading hoop objects managed as Pulumi dynamic resources (input ``kind`` = ``hoop:<object>``).
+"""Reading hoop objects managed as Pulumi dynamic resources (input ``kind`` = ``hoop:<object>``,
+type ``pulumi-python:dynamic/hoop:<Object>``; inputs mirror hoop's API in snake_case).
 
 A plugin binding, guardrail, masking rule or access-request rule *applies to* a connection when it
 names the connection (hoop name or id, in a field about connections) or depends on the connection
@@ -14,7 +15,7 @@ from .model import ResourceView, StackView
 from .values import as_list, leaves, pick
 
 CONNECTION = "hoop:connection"
-PLUGIN = "hoop:plugin"
+PLUGIN = ("hoop:plugin-binding", "hoop:plugin")
 GUARDRAIL = "hoop:guardrail"
 DATAMASKING = "hoop:datamasking-rule"
 ACCESS_REQUEST = "hoop:access-request-rule"
@@ -65,5 +66,8 @@ def plugin_config_for(plugin: ResourceView, connection: ResourceView) -> list[st
     return [str(v) for v in as_list(pick(plugin.inputs, "config", "groups"))]
 
 
-def bound(stack: StackView, kind: str, connection: ResourceView) -> list[ResourceView]:
-    return [obj for obj in stack.hoop(kind) if applies_to(obj, connection)]
+def bound(
+    stack: StackView, kind: str | tuple[str, ...], connection: ResourceView
+) -> list[ResourceView]:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return [obj for obj in stack.hoop(*kinds) if applies_to(obj, connection)]

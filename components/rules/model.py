@@ -22,7 +22,8 @@ UNKNOWN = "[unknown]"
 """A value the engine cannot know yet (preview); rules never decide on it."""
 REDACTED = "[redacted]"
 """A value marked secret, replaced before any rule sees it (synth only)."""
-HOOP_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+"""Python dynamic resources: ``pulumi-python:dynamic:Resource`` or ``…dynamic/hoop:X``."""
 
 
 class Severity(enum.StrEnum):
@@ -56,10 +57,10 @@ class ResourceView:
     @property
     def hoop_kind(self) -> str | None:
         """``hoop:connection`` etc. for the hoop dynamic provider's resources, else None."""
-        if self.type != HOOP_DYNAMIC_TYPE:
+        if not self.type.startswith(DYNAMIC_TYPE_PREFIX):
             return None
         kind = self.inputs.get("kind")
-        return kind if isinstance(kind, str) else None
+        return kind if isinstance(kind, str) and kind.startswith("hoop:") else None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -115,8 +116,8 @@ class StackView:
     def of_type(self, *types: str) -> list[ResourceView]:
         return [r for r in self.resources if r.type in types]
 
-    def hoop(self, kind: str) -> list[ResourceView]:
-        return [r for r in self.resources if r.hoop_kind == kind]
+    def hoop(self, *kinds: str) -> list[ResourceView]:
+        return [r for r in self.resources if r.hoop_kind in kinds]
 
     def ancestors(self, resource: ResourceView) -> Iterator[ResourceView]:
         seen: set[str] = set()

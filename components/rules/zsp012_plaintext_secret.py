@@ -23,7 +23,14 @@ from .model import (
 from .values import is_opaque, leaves
 
 K8S_SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a type token
-SECRET_FIELDS = ("data", "stringData")
+DECLARED_SECRET_INPUTS = {K8S_SECRET: ("data", "stringData"), "hoop:*": ("auth",)}
+"""Inputs the provider or component always marks secret. The CrossGuard analyzer receives them
+decrypted (and cannot see the mark), so there they are skipped; synth sees them ``[redacted]``."""
+
+
+def _declared_secret(resource: ResourceView, top: str) -> bool:
+    key = "hoop:*" if resource.hoop_kind else resource.type
+    return top in DECLARED_SECRET_INPUTS.get(key, ())
 
 
 def _config_leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
@@ -75,8 +82,7 @@ class NoPlaintextSecret(Rule):
             if not isinstance(value, str) or is_opaque(value) or not value:
                 continue
             top = key_path.split(".", 1)[0].split("[", 1)[0]
-            if is_k8s_secret and top in SECRET_FIELDS and not resource.secrets_redacted:
-                # The engine decrypted these for the analyzer; the provider stores them as secrets.
+            if not resource.secrets_redacted and _declared_secret(resource, top):
                 continue
             text = value
             if is_k8s_secret and top == "data":
