@@ -57,20 +57,33 @@ def builtin_detect(text: str) -> list[SecretMatch]:
     return found
 
 
-def default_detector() -> Detector:
-    """The scanner's detector when ``zsp scan`` is installed, else the built-in patterns."""
+def scanner_detector() -> Detector | None:
+    """``zsp scan``'s own rules (one source of truth for token shapes), when the scanner exists."""
     try:
-        from zsp.cli.scan import engine  # type: ignore[attr-defined, unused-ignore]
+        from zsp.cli.scan.detect import Matcher, detect
     except ImportError:
-        return builtin_detect
-    adapter = getattr(engine, "detect_text", None)
-    if not callable(adapter):
+        return None
+    matcher = Matcher()
+
+    def run(text: str) -> list[SecretMatch]:
+        candidates, _ = detect(text.encode("utf-8"), "yaml", matcher)
+        return [SecretMatch(str(c.rule.id), c.start, c.end) for c in candidates]
+
+    return run
+
+
+def default_detector() -> Detector:
+    """The scanner's rules plus the built-in patterns (private keys, URLs with a password)."""
+    scanner = scanner_detector()
+    if scanner is None:
         return builtin_detect
 
-    def detect(text: str) -> list[SecretMatch]:
-        return [
-            SecretMatch(str(getattr(m, "rule", "scanner")), int(m.start), int(m.end))
-            for m in adapter(text)
+    def both(text: str) -> list[SecretMatch]:
+        found = scanner(text)
+        taken = [(m.start, m.end) for m in found]
+        found += [
+            m for m in builtin_detect(text) if not any(s < m.end and m.start < e for s, e in taken)
         ]
+        return found
 
-    return detect
+    return both

@@ -50,6 +50,22 @@ def _config_leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
         yield key, value
 
 
+def _variable(inputs: Any, key_path: str) -> str:
+    """The name a value is assigned to (``env[i].value`` → the env var's name), for the detector."""
+    if key_path.endswith(".value") and "[" in key_path:
+        parent: Any = inputs
+        for part in key_path.rsplit(".", 1)[0].replace("]", "").replace("[", ".").split("."):
+            if isinstance(parent, dict):
+                parent = parent.get(part)
+            elif isinstance(parent, list) and part.isdigit() and int(part) < len(parent):
+                parent = parent[int(part)]
+            else:
+                parent = None
+        if isinstance(parent, dict) and isinstance(parent.get("name"), str):
+            return str(parent["name"])
+    return key_path.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
 class NoPlaintextSecret(Rule):
     id = "ZSP012"
     slug = "no-plaintext-secret"
@@ -90,7 +106,7 @@ class NoPlaintextSecret(Rule):
                     text = base64.b64decode(value, validate=True).decode("utf-8", "replace")
                 except (binascii.Error, ValueError):
                     text = value
-            hits = self._hits(text)
+            hits = self._hits(f"{_variable(resource.inputs, key_path)}: {text}")
             if hits:
                 yield Violation(
                     resource,
@@ -107,7 +123,7 @@ class NoPlaintextSecret(Rule):
                     )
                 continue
             if isinstance(value, str) and value:
-                hits = self._hits(value)
+                hits = self._hits(f"{key.rsplit('.', 1)[-1]}: {value}")
                 if hits:
                     yield Violation(
                         ConfigRef(key),
