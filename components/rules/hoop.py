@@ -27,11 +27,13 @@ def connection_name(connection: ResourceView) -> str:
 
 def endpoint_of(connection: ResourceView, stack: StackView) -> Any:
     """The configured endpoint a connection fronts: by an ``endpoint`` input or by name."""
+    by_name = stack.memo.get("endpoints")
+    if by_name is None:
+        by_name = stack.memo["endpoints"] = {e.name: e for e in stack.config.endpoints}
     wanted = pick(connection.inputs, "endpoint", "endpoint_name")
-    names = {str(wanted)} if wanted else {connection_name(connection), connection.name}
-    for endpoint in stack.config.endpoints:
-        if endpoint.name in names:
-            return endpoint
+    for name in [str(wanted)] if wanted else [connection_name(connection), connection.name]:
+        if name in by_name:
+            return by_name[name]
     # hoop names are often prefixed per environment ("dev-openai"); accept a unique suffix match.
     matches = [e for e in stack.config.endpoints if connection_name(connection).endswith(e.name)]
     return matches[0] if len(matches) == 1 else None
@@ -66,8 +68,33 @@ def plugin_config_for(plugin: ResourceView, connection: ResourceView) -> list[st
     return [str(v) for v in as_list(pick(plugin.inputs, "config", "groups"))]
 
 
+def _index(stack: StackView) -> dict[str, list[ResourceView]]:
+    """Connection URN → hoop objects that apply to it, built once per stack."""
+    cached = stack.memo.get("hoop-bound")
+    if cached is not None:
+        return cached
+    index: dict[str, list[ResourceView]] = {}
+    by_ref: dict[str, set[str]] = {}
+    for connection in stack.hoop(CONNECTION):
+        index[connection.urn] = []
+        for ref in (connection_name(connection), str(pick(connection.inputs, "id") or "")):
+            if ref:
+                by_ref.setdefault(ref, set()).add(connection.urn)
+    for obj in stack.resources:
+        if obj.hoop_kind is None or obj.hoop_kind == CONNECTION:
+            continue
+        urns = {d for d in obj.dependencies if d in index}
+        for ref in _connection_refs(obj):
+            urns |= by_ref.get(ref, set())
+        for urn in urns:
+            index[urn].append(obj)
+    stack.memo["hoop-bound"] = index
+    return index
+
+
 def bound(
     stack: StackView, kind: str | tuple[str, ...], connection: ResourceView
 ) -> list[ResourceView]:
+    """The hoop objects of ``kind`` that apply to ``connection``."""
     kinds = (kind,) if isinstance(kind, str) else kind
-    return [obj for obj in stack.hoop(*kinds) if applies_to(obj, connection)]
+    return [obj for obj in _index(stack).get(connection.urn, []) if obj.hoop_kind in kinds]

@@ -106,6 +106,8 @@ class StackView:
     config: StackConfig
     secrets_redacted: bool = True
     _by_urn: dict[str, ResourceView] = field(default_factory=dict, init=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    """Indexes rules build once per evaluation (keeps large stacks linear, not quadratic)."""
 
     def __post_init__(self) -> None:
         self._by_urn = {r.urn: r for r in self.resources}
