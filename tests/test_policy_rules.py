@@ -587,3 +587,26 @@ def test_hoop_api_credentials_decrypted_for_the_analyzer_are_not_flagged() -> No
         "[ZSP012] openai: input headers.HEADER_AUTHORIZATION holds a plaintext "
         "secret-looking value (openai-project-key)"
     ]
+
+
+def test_a_namespace_wide_policy_that_admits_more_also_breaks_isolation() -> None:
+    """NetworkPolicies add up: a second policy selecting every pod re-opens the model."""
+    config = load_config("dev")
+    allow_all = Builder("dev").res(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "allow-same-namespace",
+        {
+            "metadata": {"name": "allow-same-namespace", "namespace": "models"},
+            "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]},
+        },
+    )
+    report = evaluate(
+        [*compliant(config), allow_all], config, "dev", today=TODAY, rules=[BY_ID["ZSP004"]]
+    )
+    assert [(f.resource, f.message) for f in report.findings] == [
+        (
+            "allow-same-namespace",
+            "endpoint qwen-chat: allow-same-namespace ingress[0] admits every pod of the "
+            "selected namespaces (no podSelector)",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,12 +57,12 @@ class Workload:
                 return True
         return False
 
-    @property
+    @functools.cached_property
     def is_hoop_agent(self) -> bool:
         """Runs ``hoophq/hoopagent`` (or ``hoop start agent``): the one caller a model admits."""
         return self._runs("agent")
 
-    @property
+    @functools.cached_property
     def is_hoop_gateway(self) -> bool:
         return self._runs("gateway")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -115,30 +116,53 @@ class EndpointIsolated(Rule):
 
     def check_stack(self, stack: StackView, ctx: RuleContext) -> Iterable[Violation]:
         pods = workloads(stack)
-        policies = stack.of_type(NETWORK_POLICY)
+        # Inverted indexes keep this linear in the stack size: (namespace, label, value) → items.
+        pods_by_label: dict[tuple[str, str, str], list[Workload]] = {}
+        for w in pods:
+            if not w.is_hoop_agent:
+                for key, value in w.pod_labels.items():
+                    pods_by_label.setdefault((w.namespace, key, value), []).append(w)
+        policies_by_label: dict[tuple[str, str, str], list[ResourceView]] = {}
+        unindexed: dict[str, list[ResourceView]] = {}
+        for policy in stack.of_type(NETWORK_POLICY):
+            if "Ingress" not in _policy_types(policy):
+                continue
+            match = path(policy.inputs, "spec", "podSelector", "matchLabels")
+            if isinstance(match, Mapping) and match:
+                key, value = sorted(match.items())[0]
+                policies_by_label.setdefault(
+                    (namespace_of(policy), str(key), str(value)), []
+                ).append(policy)
+            else:
+                unindexed.setdefault(namespace_of(policy), []).append(policy)
+        verdicts: dict[str, str | None] = {}  # the same agent peer recurs on every model
         for index, endpoint in enumerate(stack.config.endpoints):
             server = endpoint.server
             if endpoint.kind != "in-cluster" or server is None:
                 continue
             labels = dict(server.pod_labels)
             # Selectors see the deployed model's full pod labels (when the stack deploys it).
+            first = sorted(labels.items())[0]
             model = [
                 w
-                for w in pods
-                if w.namespace == server.namespace
-                and not w.is_hoop_agent
-                and all(w.pod_labels.get(k) == v for k, v in labels.items())
+                for w in pods_by_label.get((server.namespace, *first), [])
+                if all(w.pod_labels.get(k) == v for k, v in labels.items())
             ]
             subject: ResourceView | ConfigRef = (
                 model[0].resource if model else ConfigRef(f"zsp:endpoints[{index}].server")
             )
             pod_label_sets = [w.pod_labels for w in model] or [labels]
+            candidates = {
+                p.urn: p
+                for ls in pod_label_sets
+                for pair in ls.items()
+                for p in policies_by_label.get((server.namespace, *pair), [])
+            }
+            candidates.update({p.urn: p for p in unindexed.get(server.namespace, [])})
             covering = [
                 p
-                for p in policies
-                if namespace_of(p) == server.namespace
-                and "Ingress" in _policy_types(p)
-                and any(
+                for p in candidates.values()
+                if any(
                     selector_matches(path(p.inputs, "spec", "podSelector"), ls)
                     for ls in pod_label_sets
                 )
@@ -151,7 +175,7 @@ class EndpointIsolated(Rule):
                 )
                 continue
             for policy in covering:
-                for problem in self._policy_problems(policy, server.namespace, pods):
+                for problem in self._policy_problems(policy, server.namespace, pods, verdicts):
                     yield Violation(policy, f"endpoint {endpoint.name}: {problem}")
         for group in stack.of_type(SECURITY_GROUP):
             endpoint_name = group.tags.get(ENDPOINT_TAG)
@@ -160,7 +184,11 @@ class EndpointIsolated(Rule):
                     yield Violation(group, f"endpoint {endpoint_name}: {problem}")
 
     def _policy_problems(
-        self, policy: ResourceView, namespace: str, pods: list[Workload]
+        self,
+        policy: ResourceView,
+        namespace: str,
+        pods: list[Workload],
+        verdicts: dict[str, str | None],
     ) -> Iterable[str]:
         rules = as_list(path(policy.inputs, "spec", "ingress"))
         for index, rule in enumerate(rules):
@@ -170,7 +198,10 @@ class EndpointIsolated(Rule):
                 yield f"{where} has no 'from': it admits every source"
                 continue
             for peer in peers:
-                problem = _peer_problem(peer, namespace, pods)
+                key = json.dumps([namespace, peer], sort_keys=True, default=str)
+                if key not in verdicts:
+                    verdicts[key] = _peer_problem(peer, namespace, pods)
+                problem = verdicts[key]
                 if problem:
                     yield f"{where} {problem}"
 

@@ -43,12 +43,16 @@ def agent_role_arns(stack: StackView) -> set[str]:
 
 
 def _policies_for(secret: ResourceView, stack: StackView) -> list[ResourceView]:
-    ids = {str(v) for v in (secret.inputs.get("arn"), secret.inputs.get("id")) if v}
-    return [
-        p
-        for p in stack.of_type(SECRET_POLICY)
-        if secret.urn in p.dependencies or str(p.inputs.get("secretArn")) in ids
-    ]
+    index: dict[str, list[ResourceView]] | None = stack.memo.get("secret-policies")
+    if index is None:
+        index = {}
+        for policy in stack.of_type(SECRET_POLICY):
+            for key in {*policy.dependencies, str(policy.inputs.get("secretArn"))}:
+                index.setdefault(key, []).append(policy)
+        stack.memo["secret-policies"] = index
+    keys = {secret.urn} | {str(v) for v in (secret.inputs.get("arn"), secret.inputs.get("id")) if v}
+    found = {p.urn: p for key in keys for p in index.get(key, [])}
+    return list(found.values())
 
 
 class MigratedSecretsLocked(Rule):
