@@ -82,7 +82,7 @@ class PolicyReport:
         return {
             "stack": self.stack,
             "environment": self.environment,
-            "evaluatedOn": self.evaluated_on,
+            "evaluated_on": self.evaluated_on,
             "passed": not self.blocking,
             "counts": self.counts(),
             "rules": self.rules,
