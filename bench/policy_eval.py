@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fixtures_policy import compliant, crossguard_run, load_config  # noqa: E402
+from fixtures_guardrails import compliant, crossguard_run, load_config  # noqa: E402
 from zsp.components.config import StackConfig  # noqa: E402
 from zsp.components.rules import evaluate  # noqa: E402
 

@@ -49,7 +49,7 @@ def synth(stack: str, out_dir: Path | None, project_dir: Path | None, fmt: str) 
     from zsp.components.config import StackConfigError
 
     from ..synth.artifacts import write_artifacts
-    from ..synth.policy import check, render, render_exceptions
+    from ..synth.guardrails import check, render, render_exceptions
     from ..synth.runner import SynthError, synthesize
     from ..synth.tree import build_tree
 

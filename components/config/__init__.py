@@ -3,9 +3,9 @@
 from .base import REDACTED, Seconds, Section, parse_duration
 from .endpoints import Endpoint, ModelServer, Resources
 from .errors import StackConfigError
+from .guardrails import EnforcementLevel, GuardrailException, GuardrailSettings
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
-from .policy import EnforcementLevel, PolicyException, PolicySettings
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -16,9 +16,9 @@ __all__ = [
     "CredentialPolicy",
     "Endpoint",
     "EnforcementLevel",
+    "GuardrailException",
+    "GuardrailSettings",
     "ModelServer",
-    "PolicyException",
-    "PolicySettings",
     "Resources",
     "Seconds",
     "Section",

@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 
 from .base import Section
 from .endpoints import Endpoint
+from .guardrails import GuardrailSettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
-from .policy import PolicySettings
 
 
 class StackConfig(Section):
@@ -21,7 +21,7 @@ class StackConfig(Section):
     cluster: ClusterSettings
     credentials: CredentialPolicy = CredentialPolicy()
     endpoints: list[Endpoint] = Field(min_length=1)
-    policy: PolicySettings = PolicySettings()
+    guardrails: GuardrailSettings = GuardrailSettings()
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:

@@ -3,7 +3,7 @@
 Each rule becomes a ``ResourceValidationPolicy`` (its per-resource check) and/or a
 ``StackValidationPolicy`` (its whole-stack check). The analyzer's arguments are adapted into the
 same ``ResourceView`` synth uses, and violations are judged by the same ``judge`` (enforcement
-levels and expiring exceptions from ``zsp:policy``), so both paths give the same verdict.
+levels and expiring exceptions from ``zsp:guardrails``), so both paths give the same verdict.
 
 Stack config reaches a policy pack through ``PULUMI_CONFIG`` (the engine passes the stack's config,
 secrets decrypted); it is parsed with the same schema as the program. If it is missing or invalid
@@ -140,7 +140,7 @@ class _Binding:
     ) -> None:
         for violation in violations:
             assert isinstance(violation, Violation)
-            finding = judge(rule, violation, ctx.config.policy, ctx.today)
+            finding = judge(rule, violation, ctx.config.guardrails, ctx.today)
             if finding is None or finding.status != "violation":
                 continue
             message = f"[{rule.id}] {finding.resource}: {finding.message}"
@@ -152,7 +152,7 @@ class _Binding:
 
 def _level(rule: Rule, loader: ConfigLoader) -> EnforcementLevel:
     try:
-        return _LEVEL[level_of(rule, loader().policy)]
+        return _LEVEL[level_of(rule, loader().guardrails)]
     except Exception:  # noqa: BLE001 - e.g. `pulumi policy publish` runs without a stack
         return _LEVEL[rule.default_level]
 
@@ -197,7 +197,7 @@ def exceptions_policy(binding: _Binding) -> StackValidationPolicy:
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         ctx = binding.context()
-        for exc in ctx.config.policy.exceptions:
+        for exc in ctx.config.guardrails.exceptions:
             state = "active until" if exc.expires >= ctx.today else "EXPIRED on"
             report_violation(
                 f"exception {exc.rule} for {exc.resource} {state} {exc.expires}: {exc.reason}", None
@@ -205,7 +205,7 @@ def exceptions_policy(binding: _Binding) -> StackValidationPolicy:
 
     return StackValidationPolicy(
         name="zsp-policy-exceptions",
-        description="Exceptions to the zsp guardrails from zsp:policy (reported on every run).",
+        description="Exceptions to the zsp guardrails from zsp:guardrails (reported on every run).",
         validate=validate,
         enforcement_level=EnforcementLevel.ADVISORY,
     )

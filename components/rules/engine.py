@@ -1,4 +1,4 @@
-"""Run the rules over a stack and judge each violation against ``zsp:policy``.
+"""Run the rules over a stack and judge each violation against ``zsp:guardrails``.
 
 Judging is shared by ``zsp synth`` and the CrossGuard wrappers: enforcement level per rule, and
 exceptions that hold until their ``expires`` date (inclusive) and then turn back into violations.
@@ -15,7 +15,7 @@ from .model import ResourceView, Rule, RuleContext, StackView, Violation
 from .registry import RULES
 
 if TYPE_CHECKING:
-    from zsp.components.config import PolicyException, PolicySettings, StackConfig
+    from zsp.components.config import GuardrailException, GuardrailSettings, StackConfig
 
 Status = Literal["violation", "excepted", "acknowledged"]
 
@@ -47,7 +47,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class ExceptionRecord:
-    """An exception from ``zsp:policy.exceptions`` and what it did on this run."""
+    """An exception from ``zsp:guardrails.exceptions`` and what it did on this run."""
 
     rule: str
     resource: str
@@ -91,13 +91,13 @@ class PolicyReport:
         }
 
 
-def level_of(rule: Rule, settings: PolicySettings) -> str:
+def level_of(rule: Rule, settings: GuardrailSettings) -> str:
     return settings.enforcement.get(rule.id, rule.default_level)
 
 
 def matching_exception(
-    rule: Rule, violation: Violation, settings: PolicySettings
-) -> PolicyException | None:
+    rule: Rule, violation: Violation, settings: GuardrailSettings
+) -> GuardrailException | None:
     names = {violation.resource_name, violation.resource_urn}
     for exc in settings.exceptions:
         if exc.rule == rule.id and exc.resource in names:
@@ -106,7 +106,7 @@ def matching_exception(
 
 
 def judge(
-    rule: Rule, violation: Violation, settings: PolicySettings, today: datetime.date
+    rule: Rule, violation: Violation, settings: GuardrailSettings, today: datetime.date
 ) -> Finding | None:
     """The finding for one violation, or None when the rule is disabled in this stack."""
     level = level_of(rule, settings)
@@ -155,7 +155,7 @@ def evaluate(
 ) -> PolicyReport:
     """Evaluate ``rules`` over the desired state of one stack and judge every violation."""
     today = today or utc_today()
-    settings = config.policy
+    settings = config.guardrails
     ctx = RuleContext(config=config, today=today)
     stack = StackView(list(resources), config, secrets_redacted=secrets_redacted)
     report = PolicyReport(

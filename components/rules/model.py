@@ -136,18 +136,18 @@ class StackView:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """Stack config and the ``zsp:policy`` knobs a rule compares against."""
+    """Stack config and the ``zsp:guardrails`` knobs a rule compares against."""
 
     config: StackConfig
     today: datetime.date
 
     @property
     def max_role_session(self) -> int:
-        return self.config.policy.max_role_session_duration
+        return self.config.guardrails.max_role_session_duration
 
     @property
     def max_access_token_validity(self) -> int:
-        configured = self.config.policy.max_access_token_validity
+        configured = self.config.guardrails.max_access_token_validity
         return configured if configured is not None else self.config.credentials.max_ttl
 
 

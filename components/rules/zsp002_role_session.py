@@ -20,7 +20,8 @@ class RoleSessionBounded(Rule):
         "access for a working day."
     )
     remediation = (
-        "Lower maxSessionDuration to zsp:policy.maxRoleSessionDuration or below (AWS default 3600)."
+        "Lower maxSessionDuration to zsp:guardrails.maxRoleSessionDuration or below "
+        "(AWS default 3600)."
     )
     resource_types = frozenset({"aws:iam/role:Role"})
 

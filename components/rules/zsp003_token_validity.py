@@ -22,7 +22,7 @@ class IdpTokenLifetime(Rule):
     )
     remediation = (
         "Set accessTokenValidity with tokenValidityUnits.accessToken so it is at most "
-        "zsp:policy.maxAccessTokenValidity (default zsp:credentials.maxTtl)."
+        "zsp:guardrails.maxAccessTokenValidity (default zsp:credentials.maxTtl)."
     )
     resource_types = frozenset({COGNITO_CLIENT})
 

@@ -1,4 +1,4 @@
-"""``zsp:policy``: how the stack guardrails (``zsp.components.rules``) are enforced in this stack.
+"""``zsp:guardrails``: how the stack guardrails (``zsp.components.rules``) apply to this stack.
 
 Three knobs, all reviewed like code because they weaken or tighten the guardrails:
 
@@ -32,7 +32,7 @@ def _known_rule(rule_id: str) -> str:
     return rule_id
 
 
-class PolicyException(Section):
+class GuardrailException(Section):
     """One resource exempted from one rule until ``expires`` (inclusive)."""
 
     rule: str = Field(pattern=RULE_ID_PATTERN)
@@ -46,7 +46,7 @@ class PolicyException(Section):
         return _known_rule(value)
 
 
-class PolicySettings(Section):
+class GuardrailSettings(Section):
     """Enforcement levels, maxima and exceptions of the stack guardrails."""
 
     enforcement: dict[str, EnforcementLevel] = Field(default_factory=dict)
@@ -62,7 +62,7 @@ class PolicySettings(Section):
         le=86400,
         description="Upper bound for IdP access-token validity; default: zsp:credentials.maxTtl.",
     )
-    exceptions: list[PolicyException] = Field(default_factory=list)
+    exceptions: list[GuardrailException] = Field(default_factory=list)
 
     @field_validator("enforcement")
     @classmethod
@@ -72,7 +72,7 @@ class PolicySettings(Section):
         return value
 
     @model_validator(mode="after")
-    def _unique_exceptions(self) -> PolicySettings:
+    def _unique_exceptions(self) -> GuardrailSettings:
         seen: set[tuple[str, str]] = set()
         for exc in self.exceptions:
             key = (exc.rule, exc.resource)

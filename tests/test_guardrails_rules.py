@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_policy import (
+from fixtures_guardrails import (
     ACCOUNT,
     BREAKS,
     OPENAI_KEY,
@@ -199,7 +199,7 @@ def test_service_principal_trust_is_not_a_web_identity_statement() -> None:
 def test_role_session_default_and_configured_maximum() -> None:
     b = Builder("dev")
     unset = b.role("r", github_trust(), max_session=None)  # AWS default 3600
-    config = load_config("dev", policy={"maxRoleSessionDuration": "2h"})
+    config = load_config("dev", guardrails={"maxRoleSessionDuration": "2h"})
     rule = BY_ID["ZSP002"]
     two_hours = b.role("r2", github_trust(), max_session=7200)
     three_hours = b.role("r3", github_trust(), max_session=10800)
@@ -231,8 +231,8 @@ def test_access_token_validity_units(
 
 
 def test_access_token_maximum_defaults_to_credentials_max_ttl() -> None:
-    config = load_config("prod", policy={})
-    assert config.policy.max_access_token_validity is None
+    config = load_config("prod", guardrails={})
+    assert config.guardrails.max_access_token_validity is None
     client = Builder("prod").cognito_client("c", 45, "minutes")  # credentials.maxTtl is 30m
     report = evaluate([client], config, "prod", today=TODAY, rules=[BY_ID["ZSP003"]])
     assert [f.message for f in report.findings] == [

@@ -1,5 +1,6 @@
-"""``zsp:policy``: enforcement levels, maxima and expiring exceptions, judged the same way by the
-library and by the CrossGuard pack (config read from ``PULUMI_CONFIG`` as the engine passes it)."""
+"""``zsp:guardrails``: enforcement levels, maxima and expiring exceptions, judged the same way by
+the library and by the CrossGuard pack (config read from ``PULUMI_CONFIG`` as the engine passes
+it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from fixtures_policy import BREAKS, ROOT, TODAY, compliant, crossguard_run, load_config
+from fixtures_guardrails import BREAKS, ROOT, TODAY, compliant, crossguard_run, load_config
 from pulumi_policy import StackValidationArgs, StackValidationPolicy
 from zsp.components.config import StackConfigError, read_stack_file
 from zsp.components.rules import evaluate
@@ -18,7 +19,7 @@ ZSP013 = next(b for b in BREAKS if b.rule == "ZSP013")  # prod, resource "gatewa
 
 
 def _broken_prod(policy: dict[str, Any]) -> tuple[Any, Any]:
-    config = load_config("prod", policy=policy)
+    config = load_config("prod", guardrails=policy)
     return config, ZSP013.mutate(compliant(config), config)
 
 
@@ -67,7 +68,7 @@ def test_exception_matches_by_urn_too() -> None:
     resources = ZSP013.mutate(compliant(config), config)
     gateway = next(r for r in resources if r.name == "gateway")
     exc = {**_exception(TODAY), "resource": gateway.urn}
-    config = load_config("prod", policy={"exceptions": [exc]})
+    config = load_config("prod", guardrails={"exceptions": [exc]})
     assert evaluate(resources, config, "prod", today=TODAY).blocking == []
 
 
@@ -136,13 +137,13 @@ def test_pack_fails_closed_without_stack_config(monkeypatch: pytest.MonkeyPatch)
     [
         (
             {"enforcement": {"ZSP999": "mandatory"}},
-            "zsp:policy.enforcement",
+            "zsp:guardrails.enforcement",
             "unknown rule 'ZSP999'",
         ),
-        ({"enforcement": {"ZSP001": "warn"}}, "zsp:policy.enforcement.ZSP001", "'mandatory'"),
+        ({"enforcement": {"ZSP001": "warn"}}, "zsp:guardrails.enforcement.ZSP001", "'mandatory'"),
         (
             {"exceptions": [{"rule": "ZSP001", "resource": "r", "expires": "2026-12-01"}]},
-            "zsp:policy.exceptions[0].reason",
+            "zsp:guardrails.exceptions[0].reason",
             "required value is missing",
         ),
         (
@@ -156,14 +157,14 @@ def test_pack_fails_closed_without_stack_config(monkeypatch: pytest.MonkeyPatch)
                     }
                 ]
             },
-            "zsp:policy.exceptions[0].expires",
+            "zsp:guardrails.exceptions[0].expires",
             "date",
         ),
-        ({"maxRoleSessionDuration": "13h"}, "zsp:policy.maxRoleSessionDuration", "43200"),
+        ({"maxRoleSessionDuration": "13h"}, "zsp:guardrails.maxRoleSessionDuration", "43200"),
     ],
 )
 def test_bad_policy_config_names_the_key(policy: dict[str, Any], key: str, message: str) -> None:
     with pytest.raises(StackConfigError) as err:
-        load_config("dev", policy=policy)
+        load_config("dev", guardrails=policy)
     assert err.value.key == key
     assert message in err.value.message

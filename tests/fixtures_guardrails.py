@@ -112,11 +112,13 @@ def crossguard_run(
     return reported
 
 
-def load_config(stack: str, policy: dict[str, Any] | None = None, **changes: Any) -> StackConfig:
-    """The real example stack's config, optionally with ``zsp:policy`` or other sections changed."""
+def load_config(
+    stack: str, guardrails: dict[str, Any] | None = None, **changes: Any
+) -> StackConfig:
+    """The example stack's config, optionally with ``zsp:guardrails`` or other sections changed."""
     values = copy.deepcopy(read_stack_file(ROOT, stack).values)
-    if policy is not None:
-        values["zsp:policy"] = policy
+    if guardrails is not None:
+        values["zsp:guardrails"] = guardrails
     for key, value in changes.items():
         values[f"zsp:{key}"] = value
     return parse_stack_config(values, f"stacks/Pulumi.{stack}.yaml")

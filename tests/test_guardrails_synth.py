@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_policy import OPENAI_KEY
+from fixtures_guardrails import OPENAI_KEY
 from stack_fixtures import copy_project, edit_stack
 from synth_helpers import synth_stack
 from zsp.cli.synth import synthesize
-from zsp.cli.synth.policy import check
+from zsp.cli.synth.guardrails import check
 
 BROKEN_PROGRAMS: dict[str, tuple[str, str]] = {
     "ZSP001": (
@@ -167,7 +167,7 @@ def test_synth_prints_the_rule_table_writes_policy_json_and_exits_1(tmp_path: Pa
 
 def _except(project: Path, expires: datetime.date) -> None:
     def edit(config: dict[str, Any]) -> None:
-        policy = config.setdefault("zsp:policy", {})
+        policy = config.setdefault("zsp:guardrails", {})
         policy["exceptions"] = [
             {
                 "rule": "ZSP013",

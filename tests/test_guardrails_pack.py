@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
-from fixtures_policy import OPENAI_KEY, ROOT, github_trust
+from fixtures_guardrails import OPENAI_KEY, ROOT, github_trust
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from ruamel.yaml import YAML

@@ -84,7 +84,7 @@ def render_exceptions(report: PolicyReport) -> Table | None:
     """Every configured exception, on every run: an exception is reviewed, never forgotten."""
     if not report.exceptions:
         return None
-    table = Table(title="Policy exceptions (zsp:policy.exceptions)", title_justify="left")
+    table = Table(title="Policy exceptions (zsp:guardrails.exceptions)", title_justify="left")
     for column in ("rule", "resource", "expires", "state", "matched", "reason"):
         table.add_column(column, overflow="fold")
     for exc in report.exceptions:
