@@ -6,6 +6,7 @@ library and through the CrossGuard wrappers (validate functions called with cons
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -610,3 +611,32 @@ def test_a_namespace_wide_policy_that_admits_more_also_breaks_isolation() -> Non
             "selected namespaces (no podSelector)",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("api", "pattern", "blocked"),
+    [
+        (
+            "azure-openai",
+            r"^(POST|DELETE) /openai/fine[_-]tun|^POST /openai/(files|uploads)\b",
+            True,
+        ),
+        ("azure-openai", r"^(POST|DELETE) /v1/fine[_-]tun|^POST /v1/(files|uploads)\b", False),
+        ("bedrock", r"^POST /model-customization-jobs\b", True),
+        ("gemini", r"^(POST|PATCH|DELETE) /v1(beta)?/tunedModels", False),  # uploads still open
+    ],
+)
+def test_guardrail_probes_follow_the_api_dialect(api: str, pattern: str, blocked: bool) -> None:
+    values = load_config("prod").model_dump(by_alias=True, mode="json", exclude_none=True)
+    endpoints = values["endpoints"]
+    endpoints[1]["api"] = api  # "openai" (hosted) speaks another dialect now
+    config = load_config("prod", endpoints=endpoints)
+    rule = {"type": "pattern_match", "words": [], "pattern_regex": pattern}
+    resources = [
+        replace(r, inputs={**r.inputs, "input": {"rules": [rule]}})
+        if r.name == "openai-no-mutation"
+        else r
+        for r in compliant(config)
+    ]
+    report = evaluate(resources, config, "prod", today=TODAY, rules=[BY_ID["ZSP008"]])
+    assert (report.findings == []) is blocked, report.findings

@@ -17,10 +17,17 @@ OPENAI_STYLE = (
 )
 PROBES: dict[str, tuple[str, ...]] = {
     "openai": OPENAI_STYLE,
-    "azure-openai": OPENAI_STYLE,
+    "mistral": OPENAI_STYLE,
+    "huggingface": OPENAI_STYLE,
+    "generic": OPENAI_STYLE,
     "anthropic": ("POST /v1/files", "POST /v1/organizations/invites"),
+    "azure-openai": ("POST /openai/fine_tuning/jobs", "POST /openai/files"),
+    "gemini": ("POST /v1beta/tunedModels", "POST /upload/v1beta/files"),
+    "cohere": ("POST /v1/finetuning/finetuned-models", "POST /v1/datasets"),
+    "bedrock": ("POST /model-customization-jobs",),
 }
-"""Request lines a mutation guardrail must deny, per API style; other styles need any deny rule."""
+"""Request lines (``METHOD /path``, what hoop's guardrails match for HTTP proxy connections) a
+mutation guardrail must deny, per API style: fine-tuning, file upload, model delete, org admin."""
 
 
 def _denies(rules: list[Mapping[str, Any]], line: str) -> bool:
