@@ -12,7 +12,12 @@ from . import exit_codes
 from .errors import ZspError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "creds": ("zsp.cli.commands.creds", "Short-lived gateway credential for a caller's SDK."),
+    "scan": ("zsp.cli.commands.scan", "Find static inference tokens and who consumes them."),
     "synth": ("zsp.cli.commands.synth", "Offline desired state of a stack, with policy checks."),
+    "migrate": ("zsp.cli.commands.migrate", "Move static tokens behind the gateway."),
+    "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone; report."),
+    "revoke": ("zsp.cli.commands.revoke", "Deactivate or rotate the old static credentials."),
 }
 """name → (module defining a click command of the same name, one-line help)."""
 

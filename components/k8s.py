@@ -59,3 +59,7 @@ def restricted_namespace_labels() -> dict[str, str]:
         "pod-security.kubernetes.io/audit": "restricted",
         "pod-security.kubernetes.io/warn": "restricted",
     }
+
+
+TMP_DIR = "/tmp"  # noqa: S108 - a path inside the container, mounted from an emptyDir volume
+"""Where hardened (read-only root) containers get their scratch space."""

@@ -76,6 +76,9 @@ class ModelServer(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="server",
                                 image=server.image,
+                                # Pinned tag + Always: the kubelet re-checks the registry digest,
+                                # so a re-pushed tag or a node-local impostor image is not run.
+                                image_pull_policy="Always",
                                 args=container_args,
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
+echo "== checkov (own virtualenv: its pins conflict with ours)"
+PYTHON="$PY" bash scripts/checkov-venv.sh
 echo "== ruff check"
 "$PY" -m ruff check components cli stacks tests bench
 echo "== ruff format --check"

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures_gateway import record_component  # noqa: F401
 from fixtures_guardrails import broken  # noqa: F401
+from fixtures_hoop import hoop_api  # noqa: F401
+from fixtures_migrate import migrate_env  # noqa: F401
+from fixtures_oidc import ci_issuer, creds_gateway, oidc_issuer  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -60,3 +64,6 @@ def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
+
+
+from fixtures_scan import scan_corpus  # noqa: E402, F401

@@ -116,12 +116,15 @@ def load_config(
     stack: str, guardrails: dict[str, Any] | None = None, **changes: Any
 ) -> StackConfig:
     """The example stack's config, optionally with ``zsp:guardrails`` or other sections changed."""
-    values = copy.deepcopy(read_stack_file(ROOT, stack).values)
+    stack_file = read_stack_file(ROOT, stack)
+    values = copy.deepcopy(stack_file.values)
     if guardrails is not None:
         values["zsp:guardrails"] = guardrails
     for key, value in changes.items():
         values[f"zsp:{key}"] = value
-    return parse_stack_config(values, f"stacks/Pulumi.{stack}.yaml")
+    return parse_stack_config(
+        values, f"stacks/Pulumi.{stack}.yaml", secret_keys=stack_file.secret_keys
+    )
 
 
 def urn(stack: str, type_token: str, name: str, parents: tuple[str, ...] = ()) -> str:

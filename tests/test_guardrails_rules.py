@@ -640,3 +640,32 @@ def test_guardrail_probes_follow_the_api_dialect(api: str, pattern: str, blocked
     ]
     report = evaluate(resources, config, "prod", today=TODAY, rules=[BY_ID["ZSP008"]])
     assert (report.findings == []) is blocked, report.findings
+
+
+def test_plaintext_rule_reuses_the_scanners_rules() -> None:
+    """ZSP012 sees what ``zsp scan`` sees (e.g. Perplexity keys, absent from the built-ins)."""
+    from zsp.components.rules.detect import builtin_detect, default_detector, scanner_detector
+
+    assert scanner_detector() is not None
+    key = "pplx-" + "ja76RnIChtP8HKQDLM7ToThwNScg" + "rLRWzBQCABugjMgeP7cH"
+    assert builtin_detect(f"PPLX_API_KEY: {key}") == []
+    assert [m.rule for m in default_detector()(f"PPLX_API_KEY: {key}")] == ["perplexity-api-key"]
+    config = load_config("dev")
+    config_map = Builder("dev").res(
+        "kubernetes:core/v1:ConfigMap", "env", {"data": {"PPLX_API_KEY": key}}
+    )
+    report = evaluate([config_map], config, "dev", today=TODAY, rules=[BY_ID["ZSP012"]])
+    assert [f.message for f in report.findings] == [
+        "input data.PPLX_API_KEY holds a plaintext secret-looking value (perplexity-api-key)"
+    ]
+    # the scanner's placeholder handling applies too
+    assert (
+        evaluate(
+            [Builder("dev").res("kubernetes:core/v1:ConfigMap", "e", {"data": {"K": "pplx-..."}})],
+            config,
+            "dev",
+            today=TODAY,
+            rules=[BY_ID["ZSP012"]],
+        ).findings
+        == []
+    )

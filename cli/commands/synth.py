@@ -80,15 +80,16 @@ def synth(stack: str, out_dir: Path | None, project_dir: Path | None, fmt: str) 
             )
         )
     else:
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=True)
         console.print(build_tree(synthesis))
         console.print(render(report))
         exceptions = render_exceptions(report)
         if exceptions is not None:
             console.print(exceptions)
         console.print(
-            f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests "
-            f"and {counts['policies']} IAM documents to {target}"
+            f"Wrote {counts['resources']} resources, {counts['manifests']} Kubernetes manifests, "
+            f"{counts['policies']} IAM documents and {counts['hoop_objects']} hoop objects "
+            f"to {target}"
         )
         console.print(
             "[dim]This is the desired state of the stack, not a diff against the cloud.[/]"

@@ -1,4 +1,4 @@
-"""Write the desired state to disk: ``resources.json``, ``manifests/`` and ``iam/``.
+"""Write the desired state to disk: ``resources.json``, ``manifests/``, ``iam/``, ``hoop.json``.
 
 Each artifact is written to a temporary directory first and moved into place at the end, so an
 interrupted or failing synth never leaves a half-written output directory behind.
@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from .hoop import hoop_objects
 from .model import RecordedResource, Synthesis
 
 # Helm's install order: objects others depend on go first.
@@ -216,6 +217,8 @@ def write_artifacts(
             (staging / "iam" / f"{name}.json").write_text(
                 json.dumps(doc.document, indent=2) + "\n", encoding="utf-8"
             )
+        hoop = [o.to_json() for o in hoop_objects(synthesis)]
+        (staging / "hoop.json").write_text(json.dumps(hoop, indent=2) + "\n", encoding="utf-8")
         for name, text in (extra or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
         if out_dir.exists():
@@ -232,4 +235,5 @@ def write_artifacts(
         "resources": len(synthesis.resources),
         "manifests": len(manifests),
         "policies": len(documents),
+        "hoop_objects": len(hoop),
     }

@@ -96,7 +96,21 @@ class SynthMocks(pulumi.runtime.Mocks):
             return self._kubernetes(args, state)
         if args.typ.startswith("aws:"):
             return self._aws(args, state)
+        if args.typ.startswith("pulumi-python:dynamic/hoop:"):
+            return self._hoop(args, state)
         return f"{args.name}-id", state
+
+    def _hoop(
+        self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """hoop objects: ids hoop would assign, as stable stand-ins (like AWS ARNs above)."""
+        from zsp.components.hoop.provider import PROVIDERS
+
+        provider = PROVIDERS.get(str(state.get("kind")))
+        for key in provider.computed if provider else ():
+            if key.endswith("_id"):
+                state[key] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"zsp-synth/{args.name}/{key}"))
+        return str(state.get("name") or args.name), state
 
     def _kubernetes(
         self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]
@@ -174,7 +188,7 @@ class RecordingMonitor(MockMonitor):
                 custom=bool(request.custom),
                 parent=request.parent or None,
                 provider=provider,
-                inputs=struct_to_plain(request.object),
+                inputs=struct_to_plain(request.object, request.type),
                 dependencies=sorted(deps),
                 order=len(self.recorded),
             )

@@ -55,8 +55,12 @@ class Synthesis:
     def by_urn(self) -> dict[str, RecordedResource]:
         return {r.urn: r for r in self.resources}
 
-    def of_type(self, type_token: str) -> list[RecordedResource]:
-        return [r for r in self.resources if r.type == type_token]
+    def of_type(self, type_token: str, under: str | None = None) -> list[RecordedResource]:
+        """Resources of one type; with ``under``, only those inside a component of that type."""
+        found = [r for r in self.resources if r.type == type_token]
+        if under is not None:
+            found = [r for r in found if any(a.type == under for a in self.ancestors(r))]
+        return found
 
     def children(self, urn: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.parent == urn]

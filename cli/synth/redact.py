@@ -23,31 +23,48 @@ INTERNAL_KEYS = frozenset({"__provider", "__defaults"})
 """Dynamic providers send a pickled copy of themselves as ``__provider``: code, not state."""
 
 
-def plain(value: Any) -> Any:
-    """Recursively decode signatures: secrets → marker, references → ``{"$ref": urn}``."""
+def plain(value: Any, keep_keys: bool = False) -> Any:
+    """Recursively decode signatures: secrets → marker, references → ``{"$ref": urn}``.
+
+    ``keep_keys`` keeps the key names of a secret map (each value redacted): right for a
+    Kubernetes Secret's ``stringData``, whose manifest must still validate; anywhere else a secret
+    object is one opaque marker.
+    """
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
         if sig == SECRET_SIG:
-            return REDACTED
+            return _redacted(value.get("value"), keep_keys)
         if sig == OUTPUT_SIG:
             if value.get("secret"):
-                return REDACTED
-            return plain(value.get("value")) if "value" in value else "[unknown]"
+                return _redacted(value.get("value"), keep_keys)
+            if "value" not in value:
+                return "[unknown]"
+            return plain(value.get("value"), keep_keys)
         if sig == RESOURCE_SIG:
             return {"$ref": value.get("urn")}
         if sig in (ASSET_SIG, ARCHIVE_SIG):
             return {"$asset": value.get("path") or value.get("uri") or "[inline]"}
-        return {k: plain(v) for k, v in value.items() if k not in INTERNAL_KEYS}
+        return {k: plain(v, keep_keys) for k, v in value.items() if k not in INTERNAL_KEYS}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, keep_keys) for v in value]
     if value == UNKNOWN:
         return "[unknown]"
     return value
 
 
-def struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:
+def _redacted(value: Any, keep_keys: bool) -> Any:
+    if keep_keys and isinstance(value, dict) and SIG_KEY not in value:
+        return {k: REDACTED for k in value if k not in INTERNAL_KEYS}
+    return REDACTED
+
+
+KEEP_KEY_TYPES = frozenset({"kubernetes:core/v1:Secret"})
+"""Resource types whose secret maps keep their key names (see ``plain``)."""
+
+
+def struct_to_plain(struct: struct_pb2.Struct, type_token: str = "") -> dict[str, Any]:
     raw = json_format.MessageToDict(struct)
-    result = plain(raw)
+    result = plain(raw, keep_keys=type_token in KEEP_KEY_TYPES)
     assert isinstance(result, dict)
     return _ints(result)
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich.markup import escape
 from rich.tree import Tree
 
+from .hoop import hoop_kind, hoop_label
 from .model import RecordedResource, Synthesis
 
 
 def _label(resource: RecordedResource, total: int) -> str:
     return f"[bold]{resource.name}[/] [dim]{resource.type}[/] ({total} resources)"
+
+
+def _hoop_label(resource: RecordedResource) -> str:
+    return hoop_label(resource.inputs)
 
 
 def _count(synthesis: Synthesis, urn: str) -> int:
@@ -45,9 +51,14 @@ def build_tree(synthesis: Synthesis, stack_urn: str | None = None, max_per_type:
         for type_token, n in sorted(shown.items()):
             if n > max_per_type:
                 node.add(f"[dim]… and {n - max_per_type} more {type_token}[/]")
-        leaves = Counter(c.type for c in children if c.custom)
+        leaves = Counter(c.type for c in children if c.custom and not hoop_kind(c))
         for type_token, n in sorted(leaves.items()):
             node.add(f"{n} × {type_token}")
+        # hoop objects are policy a reviewer reads one by one: kind and object name each
+        for child in sorted(
+            (c for c in children if hoop_kind(c)), key=lambda c: (str(hoop_kind(c)), _hoop_label(c))
+        ):
+            node.add(f"{hoop_kind(child)} [bold]{escape(_hoop_label(child))}[/]")
 
     add(root, top_parent)
     return root

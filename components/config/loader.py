@@ -54,7 +54,8 @@ def parse_stack_config(
         elif key in PASSTHROUGH_KEYS:
             raw[key] = value
     try:
-        return StackConfig.model_validate(raw)
+        # secret_keys lets sections refuse credentials written as plain literals
+        return StackConfig.model_validate(raw, context={"secret_keys": secret_keys})
     except ValidationError as err:
         first = err.errors()[0]
         path = _clean_loc(first["loc"])

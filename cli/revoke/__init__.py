@@ -1,0 +1,1 @@
+"""Engine of ``zsp revoke``: retire the static credentials a verified migration replaced."""

@@ -1,0 +1,1 @@
+"""hoop gateway objects as code: REST client, Pulumi dynamic provider, policy bundles."""
