@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("zsp.cli.commands.migrate", "Move static tokens behind the gateway."),
     "verify": ("zsp.cli.commands.verify", "Prove migrated tokens are gone; report."),
     "revoke": ("zsp.cli.commands.revoke", "Deactivate or rotate the old static credentials."),
+    "export-sessions": (
+        "zsp.cli.commands.export_sessions",
+        "Ship hoop sessions and credential events to a SIEM as OCSF.",
+    ),
 }
 """name → (module defining a click command of the same name, one-line help)."""
 

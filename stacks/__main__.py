@@ -6,7 +6,7 @@ Run by ``pulumi up --stack <env>`` (config in ``stacks/Pulumi.<env>.yaml``) and,
 Reading order: platform (providers, namespaces, models) → identity (who may ask for a
 credential) → gateway (hoop, its database, agents next to the models, the migrated upstream keys,
 isolation so the models answer only the agents) → policy (hoop objects: connections, guardrails,
-masking, JIT).
+masking, JIT) → SIEM shipping (sessions and credential events as OCSF, into the SIEM).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from zsp.components.k8s import MANAGED_BY, restricted_namespace_labels
 from zsp.components.migrated_secrets import MigratedSecrets, MigratedSecretsArgs
 from zsp.components.model_server import ModelServer, ModelServerArgs
 from zsp.components.policy import InferencePolicy, InferencePolicyArgs, PolicyError, plan_stack
+from zsp.components.siem import SiemShipping, SiemShippingArgs, siem_outputs
 
 T = TypeVar("T")
 
@@ -296,6 +297,24 @@ def policy(p: Platform, hoop: HoopGatewayObjects) -> None:
         )
 
 
+def siem(p: Platform) -> None:
+    """Every inference session and credential issuance, as OCSF events, into the SIEM."""
+    if p.config.siem is None:
+        return
+    shipping = SiemShipping(
+        "siem",
+        SiemShippingArgs(
+            settings=p.config.siem,
+            environment=p.config.environment,
+            account_id=p.config.aws.account_id,
+            region=p.config.aws_region,
+            oidc_issuer_url=str(p.config.cluster.oidc_issuer_url),
+        ),
+        opts=p.providers,
+    )
+    pulumi.export("siem", siem_outputs(shipping))
+
+
 def main() -> None:
     config = load()
     p = platform(config)
@@ -316,6 +335,7 @@ def main() -> None:
         hoop = hoop_objects(p, after=[])  # a gateway zsp does not deploy
     if hoop is not None and config.policy is not None:
         policy(p, hoop)
+    siem(p)
 
     pulumi.export(
         "endpoints",

@@ -13,6 +13,7 @@ from fixtures_guardrails import broken  # noqa: F401
 from fixtures_hoop import hoop_api  # noqa: F401
 from fixtures_migrate import migrate_env  # noqa: F401
 from fixtures_oidc import ci_issuer, creds_gateway, oidc_issuer  # noqa: F401
+from fixtures_siem import hec_receiver, rsyslog  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"

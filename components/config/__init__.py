@@ -24,6 +24,12 @@ from .identity import (
 from .loader import parse_stack_config, stack_config_from_pulumi
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .policy import EndpointPolicy, JitSettings, PolicySettings
+from .siem import (
+    ExporterSettings,
+    HttpDestination,
+    SiemSettings,
+    SplunkDestination,
+)
 from .stack import StackConfig
 from .stackfile import StackFile, read_stack_file
 
@@ -38,6 +44,7 @@ __all__ = [
     "EndpointPolicy",
     "EnforcementLevel",
     "EntraSettings",
+    "ExporterSettings",
     "GatewayAgentSettings",
     "GatewayDatabase",
     "GatewayIdp",
@@ -48,6 +55,7 @@ __all__ = [
     "GuardrailSettings",
     "HoopAuth",
     "HoopSettings",
+    "HttpDestination",
     "IdentitySettings",
     "JitSettings",
     "ModelServer",
@@ -56,6 +64,8 @@ __all__ = [
     "Seconds",
     "Section",
     "ServiceAccountMapping",
+    "SiemSettings",
+    "SplunkDestination",
     "StackConfig",
     "StackConfigError",
     "StackFile",

@@ -14,6 +14,7 @@ from .hoop import HoopSettings
 from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
 from .policy import PolicySettings
+from .siem import SiemSettings
 
 
 class StackConfig(Section):
@@ -29,6 +30,7 @@ class StackConfig(Section):
     gateway: GatewaySettings | None = None
     hoop: HoopSettings | None = None
     policy: PolicySettings | None = None
+    siem: SiemSettings | None = None
     guardrails: GuardrailSettings = GuardrailSettings()
 
     @model_validator(mode="after")
