@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fixtures_gateway import record_component  # noqa: F401
+from fixtures_guardrails import broken  # noqa: F401
 from fixtures_hoop import hoop_api  # noqa: F401
 from fixtures_migrate import migrate_env  # noqa: F401
 from fixtures_oidc import ci_issuer, creds_gateway, oidc_issuer  # noqa: F401

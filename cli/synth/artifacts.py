@@ -173,8 +173,13 @@ def _dump_yaml(body: dict[str, Any], path: Path) -> None:
         yaml.dump(body, handle)
 
 
-def write_artifacts(synthesis: Synthesis, out_dir: Path) -> dict[str, int]:
-    """Write all artifacts atomically into ``out_dir`` (replaced as a whole); return counts."""
+def write_artifacts(
+    synthesis: Synthesis, out_dir: Path, extra: dict[str, str] | None = None
+) -> dict[str, int]:
+    """Write all artifacts atomically into ``out_dir`` (replaced as a whole); return counts.
+
+    ``extra`` maps file names to text written alongside (e.g. ``policy.json``), in the same swap.
+    """
     out_dir = out_dir.resolve()
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "resources.json").is_file():
         # The directory is replaced as a whole: never do that to one synth did not write.
@@ -214,6 +219,8 @@ def write_artifacts(synthesis: Synthesis, out_dir: Path) -> dict[str, int]:
             )
         hoop = [o.to_json() for o in hoop_objects(synthesis)]
         (staging / "hoop.json").write_text(json.dumps(hoop, indent=2) + "\n", encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         if out_dir.exists():
             backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             out_dir.rename(backup)

@@ -10,6 +10,7 @@ from .gateway import (
     GatewayMasking,
     GatewaySettings,
 )
+from .guardrails import EnforcementLevel, GuardrailException, GuardrailSettings
 from .hoop import HoopAuth, HoopSettings, ServiceAccountMapping
 from .identity import (
     CognitoSettings,
@@ -41,6 +42,7 @@ __all__ = [
     "CredentialPolicy",
     "Endpoint",
     "EndpointPolicy",
+    "EnforcementLevel",
     "EntraSettings",
     "ExporterSettings",
     "GatewayAgentSettings",
@@ -49,6 +51,8 @@ __all__ = [
     "GatewayMasking",
     "GatewaySettings",
     "Group",
+    "GuardrailException",
+    "GuardrailSettings",
     "HoopAuth",
     "HoopSettings",
     "HttpDestination",

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from .base import Section
 from .endpoints import Endpoint
 from .gateway import GatewaySettings
+from .guardrails import GuardrailSettings
 from .hoop import HoopSettings
 from .identity import IdentitySettings
 from .platform import AwsSettings, ClusterSettings, CredentialPolicy
@@ -30,6 +31,7 @@ class StackConfig(Section):
     hoop: HoopSettings | None = None
     policy: PolicySettings | None = None
     siem: SiemSettings | None = None
+    guardrails: GuardrailSettings = GuardrailSettings()
 
     @model_validator(mode="after")
     def _unique_endpoints(self) -> StackConfig:
