@@ -49,7 +49,6 @@ def make_stack(project: Path, endpoints: int) -> str:
         if i % 2 == 0:
             entry = json.loads(json.dumps(template_in))
             entry["name"] = f"model-{i:04d}"
-            entry["server"]["namespace"] = f"models-{i % 10}"
             entry["server"]["podLabels"] = {"app": f"model-{i:04d}"}
         else:
             entry = json.loads(json.dumps(template_hosted))
@@ -57,6 +56,8 @@ def make_stack(project: Path, endpoints: int) -> str:
             entry["upstreamSecret"] = f"zsp/bench/upstream/hosted-{i:04d}"
         generated.append(entry)
     config["zsp:endpoints"] = generated
+    if "zsp:policy" in config:
+        config["zsp:policy"]["endpoints"] = []  # per-endpoint overrides name the dev endpoints
     with (project / "stacks" / "Pulumi.bench.yaml").open("w") as handle:
         yaml.dump(document, handle)
     return "bench"

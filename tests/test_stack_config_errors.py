@@ -130,3 +130,18 @@ def test_durations(text: Any, seconds: int) -> None:
 def test_bad_durations(text: Any) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_one_hoop_agent_means_one_model_namespace(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+
+    def edit(config: dict[str, Any]) -> None:
+        second = dict(config["zsp:endpoints"][0])
+        second["name"] = "qwen-coder"
+        second["server"] = {**second["server"], "namespace": "models-b", "podLabels": {"app": "b"}}
+        config["zsp:endpoints"].append(second)
+
+    edit_stack(project, "dev", edit)
+    with pytest.raises(StackConfigError, match=r"one hoop agent serves the stack") as caught:
+        read_stack_file(project, "dev").parse()
+    assert "['models', 'models-b']" in caught.value.message

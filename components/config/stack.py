@@ -59,6 +59,17 @@ class StackConfig(Section):
             )
         if self.hoop is not None and self.gateway.agent_key is not None:
             raise ValueError("zsp:gateway.agentKey and zsp:hoop (which creates the agent) conflict")
+        if self.hoop is not None:
+            # zsp:hoop creates one agent object, so one key: agents in several namespaces would
+            # share it, and hoop drops all but one stream per key.
+            spaces = {e.server.namespace for e in self.endpoints if e.server is not None}
+            if self.gateway.agent.hosted_namespace:
+                spaces.add(self.gateway.agent.hosted_namespace)
+            if len(spaces) > 1:
+                raise ValueError(
+                    "with zsp:hoop, one hoop agent serves the stack: in-cluster endpoints (and "
+                    f"gateway.agent.hostedNamespace) must share one namespace, not {sorted(spaces)}"
+                )
         expected = f"https://{self.gateway.api_host}"
         if self.hoop is not None and str(self.hoop.api_url).rstrip("/") != expected:
             raise ValueError(f"zsp:hoop.apiUrl must be {expected} (zsp:gateway.apiHost)")
