@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from . import irsa
 from .config import Resources
 from .k8s import (
     TMP_DIR,
@@ -29,7 +30,6 @@ from .network_policy import ingress_only_from
 AGENT_IMAGE = "hoophq/hoopagent"
 AGENT_FLAVOUR = "distroless"
 AGENT_UID = 10001
-IRSA_AUDIENCE = "sts.amazonaws.com"
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
@@ -68,33 +68,13 @@ def agent_pod_labels(name: str = "hoopagent") -> dict[str, str]:
     return selector(name, "hoop-agent")
 
 
-def issuer_host(oidc_issuer_url: str) -> str:
-    """``https://oidc.eks.r.amazonaws.com/id/X`` → ``oidc.eks.r.amazonaws.com/id/X`` (IAM's key)."""
-    return oidc_issuer_url.removeprefix("https://").rstrip("/")
-
-
 def irsa_trust_policy(
     account_id: str, oidc_issuer_url: str, namespace: str, service_account: str
 ) -> dict[str, Any]:
     """Trust exactly one Kubernetes ServiceAccount of one cluster (``sub`` and ``aud`` pinned)."""
-    host = issuer_host(oidc_issuer_url)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "HoopAgentServiceAccount",
-                "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{account_id}:oidc-provider/{host}"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{host}:aud": IRSA_AUDIENCE,
-                    }
-                },
-            }
-        ],
-    }
+    return irsa.irsa_trust_policy(
+        account_id, oidc_issuer_url, namespace, service_account, sid="HoopAgentServiceAccount"
+    )
 
 
 def secret_read_policy(secret_arns: Sequence[str], kms_key_arn: str, region: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .config import SiemSettings
+from .irsa import irsa_trust_policy
 from .k8s import (
     MANAGED_BY,
     labels,
@@ -104,29 +105,6 @@ def kms_key_policy(account: str, region: str, log_group_arns: list[str]) -> dict
                     "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": sorted(log_group_arns)}
                 },
             },
-        ],
-    }
-
-
-def exporter_trust_policy(
-    account: str, issuer_url: str, namespace: str, service_account: str
-) -> dict[str, Any]:
-    """IRSA: only ``system:serviceaccount:<ns>:<sa>`` with audience ``sts.amazonaws.com``."""
-    host = issuer_url.removeprefix("https://").rstrip("/")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{account}:oidc-provider/{host}"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{host}:aud": "sts.amazonaws.com",
-                    }
-                },
-            }
         ],
     }
 
@@ -643,7 +621,7 @@ class SiemShipping(pulumi.ComponentResource):
             name=f"zsp-{env}-session-exporter",
             description="IRSA role of the zsp session exporter",
             assume_role_policy=json.dumps(
-                exporter_trust_policy(account, args.oidc_issuer_url, namespace, SERVICE_ACCOUNT)
+                irsa_trust_policy(account, args.oidc_issuer_url, namespace, SERVICE_ACCOUNT)
             ),
             max_session_duration=3600,
             opts=child,
